@@ -1,0 +1,41 @@
+# econ-env developer commands. Each target creates .venv (Python >= 3.10) when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export OMP_NUM_THREADS := 1
+
+.PHONY: demo test lint bench docs golden clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## Set up and run the main job: evaluate the built-in policies on auction_v0.
+demo: $(STAMP)
+	$(BIN)/econ-env demo
+
+## Set up and run the checks: ruff, docs freshness and the test suite.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/env_throughput.py
+
+## Regenerate the environment pages of docs/ from the module docstrings.
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_env_docs.py
+
+## Rewrite the golden transcripts (review the diff afterwards).
+golden: $(STAMP)
+	$(BIN)/python -m econ_env.testing.golden --update
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""DALA reference agents (bidding policies for auction_v0); see DESIGN.md §7."""

@@ -1,0 +1,111 @@
+"""Baseline bidding policies for auction_v0.
+
+- ``random``: a uniformly random action (masked levels excluded).
+- ``truthful``: bids its own confidence (exp of the draft's mean log-probability) whenever its
+  draft can be broadcast — truthful bidding of the value it believes its message has.
+- ``always``: bids the maximum every round; with ``top_k = n_agents`` this is multi-agent
+  debate (everyone speaks every round).
+- ``silent``: never bids; the final answer is the majority of independent drafts
+  (self-consistency / majority vote, zero billed tokens).
+- ``round_robin``: bids the maximum only in rounds where ``round % n_agents`` is its index.
+
+Each reads only its own observation, through the env's documented layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+
+class Policy:
+    """Base class: holds the env's spaces, layout and a seeded generator."""
+
+    name = "policy"
+
+    def __init__(self, env: Any, seed: int = 0) -> None:
+        base = env.unwrapped
+        self.layout = base.layout
+        self.n_agents = base.config.n_agents
+        self.max_rounds = base.config.max_rounds
+        self.spaces = {a: env.action_space(a) for a in env.possible_agents}
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: Any, agent: str) -> Any:
+        """The action of ``agent`` given its observation."""
+        raise NotImplementedError
+
+    def _vector(self, obs: Any) -> np.ndarray:
+        return obs["observation"] if isinstance(obs, dict) else obs
+
+    def _bid_action(self, obs: Any, agent: str, bid: float) -> Any:
+        """Encode a bid in [0, 1] as an action of the agent's space (respecting the mask)."""
+        space = self.spaces[agent]
+        if isinstance(space, spaces.Discrete):
+            level = round(bid * (space.n - 1))
+            if isinstance(obs, dict) and not obs["action_mask"][level]:
+                level = 0
+            return level
+        action = np.zeros(space.shape, dtype=np.float32)
+        action[0] = 2.0 * bid - 1.0
+        return action
+
+
+class RandomBidder(Policy):
+    name = "random"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        space = self.spaces[agent]
+        if isinstance(space, spaces.Discrete):
+            mask = obs["action_mask"] if isinstance(obs, dict) else np.ones(space.n, np.int8)
+            return int(self.rng.choice(np.flatnonzero(mask)))
+        return self.rng.uniform(-1.0, 1.0, space.shape).astype(np.float32)
+
+
+class TruthfulBidder(Policy):
+    name = "truthful"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        v = self._vector(obs)
+        if v[self.layout.index("affordable")] < 0.5:
+            return self._bid_action(obs, agent, 0.0)
+        return self._bid_action(obs, agent, float(v[self.layout.index("confidence")]))
+
+
+class AlwaysSpeak(Policy):
+    name = "always"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        return self._bid_action(obs, agent, 1.0)
+
+
+class Silent(Policy):
+    name = "silent"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        return self._bid_action(obs, agent, 0.0)
+
+
+class RoundRobin(Policy):
+    name = "round_robin"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        v = self._vector(obs)
+        played = round(float(v[self.layout.index("round")]) * self.max_rounds)
+        me = int(np.argmax(v[self.layout.agent_id]))
+        return self._bid_action(obs, agent, 1.0 if played % self.n_agents == me else 0.0)
+
+
+POLICIES: dict[str, Callable[..., Policy]] = {
+    p.name: p for p in (RandomBidder, TruthfulBidder, AlwaysSpeak, Silent, RoundRobin)
+}
+
+
+def make_policy(name: str, env: Any, seed: int = 0) -> Policy:
+    """Build a baseline policy by name (``ValueError`` listing the names otherwise)."""
+    if name not in POLICIES:
+        raise ValueError(f"unknown policy {name!r}; one of {sorted(POLICIES)}")
+    return POLICIES[name](env, seed=seed)

@@ -1,0 +1,94 @@
+"""AEC turns per second of auction_v0 against PettingZoo's tictactoe_v3, measured in one run.
+
+Both environments are driven by the same loop (``agent_iter`` / ``last`` / random masked
+``action_space.sample`` / ``step``, resetting when an episode ends); the rounds of the two are
+interleaved so that machine noise hits both alike. Prints turns/s of each, the median ratio
+auction_v0 / tictactoe_v3 (target >= 1.0) and, with ``--profile``, where auction_v0's time goes.
+
+    OMP_NUM_THREADS=1 python benchmarks/env_throughput.py [--turns 20000] [--repeats 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def turns_per_second(make_env: Callable[[], Any], turns: int, seed: int) -> float:
+    """Drive ``turns`` env.step calls with random (masked) actions; return turns per second."""
+    env = make_env()
+    env.reset(seed=seed)
+    for i, a in enumerate(env.possible_agents):
+        env.action_space(a).seed(seed + i)
+    done_turns = 0
+    episode = 0
+    start = time.perf_counter()
+    while done_turns < turns:
+        for agent in env.agent_iter():
+            obs, _, term, trunc, _ = env.last()
+            if term or trunc:
+                action = None
+            else:
+                mask = obs.get("action_mask") if isinstance(obs, dict) else None
+                action = env.action_space(agent).sample(mask)
+            env.step(action)
+            done_turns += 1
+            if done_turns >= turns:
+                break
+        episode += 1
+        env.reset(seed=seed + episode)
+    return done_turns / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=20_000, help="turns per measurement")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved measurements")
+    parser.add_argument("--profile", action="store_true", help="profile auction_v0")
+    args = parser.parse_args()
+
+    from pettingzoo.classic import tictactoe_v3
+
+    import econ_env
+
+    contenders = {
+        "auction_v0": lambda: econ_env.auction_v0.env(),
+        "auction_v0 (discrete, vcg)": lambda: econ_env.auction_v0.env(
+            action_type="discrete", mechanism="vcg", top_k=2
+        ),
+        "tictactoe_v3": lambda: tictactoe_v3.env(),
+    }
+    for make in contenders.values():  # warm up imports and caches
+        turns_per_second(make, 500, seed=0)
+    rates: dict[str, list[float]] = {k: [] for k in contenders}
+    for rep in range(args.repeats):
+        for name, make in contenders.items():
+            rates[name].append(turns_per_second(make, args.turns, seed=rep))
+    ref = rates["tictactoe_v3"]
+    print(f"{'environment':<28} {'median turns/s':>15} {'ratio vs tictactoe_v3':>22}")
+    for name, values in rates.items():
+        ratios = [v / r for v, r in zip(values, ref, strict=False)]
+        print(f"{name:<28} {statistics.median(values):>15,.0f} {statistics.median(ratios):>22.2f}")
+    print(
+        f"({args.repeats} interleaved repeats of {args.turns} turns; "
+        "ratio = median of per-repeat ratios)"
+    )
+
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        turns_per_second(contenders["auction_v0"], args.turns, seed=123)
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(15)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""auction_v0 — the DALA auction game (versioned shim, PettingZoo convention).
+
+``from econ_env import auction_v0`` then ``auction_v0.env()``, ``auction_v0.raw_env()`` or
+``auction_v0.parallel_env()``. The module itself is callable: ``econ_env.auction_v0(**kw)`` is
+``auction_v0.env(**kw)``. The documentation is the docstring of
+:mod:`econ_env.envs.auction.env`.
+"""
+
+from __future__ import annotations
+
+from econ_env.envs.auction.env import AuctionEnv, env, raw_env
+from econ_env.utils import callable_module, parallel_from
+
+__all__ = ["AuctionEnv", "env", "parallel_env", "raw_env"]
+
+parallel_env = parallel_from(raw_env)
+callable_module(__name__)

@@ -1,0 +1,108 @@
+"""Evaluate policies on an environment: seeded episodes, accuracy and token totals per policy.
+
+``evaluate(env_fn, policy_fn, episodes, seed)`` plays ``episodes`` episodes with seeds
+``seed, seed + 1, ...`` (so every policy sees the same questions) and returns an
+:class:`EvalResult` with accuracy (and a 95% Wilson interval), mean billed and generated tokens
+per episode, mean team return and mean rounds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Summary of one policy's evaluation."""
+
+    policy: str
+    episodes: int
+    accuracy: float
+    accuracy_low: float
+    accuracy_high: float
+    billed_tokens: float
+    generated_tokens: float
+    mean_return: float
+    mean_rounds: float
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def evaluate(
+    env_fn: Callable[[], Any],
+    policy_fn: Callable[[Any, int], Any],
+    *,
+    name: str,
+    episodes: int = 100,
+    seed: int = 0,
+    progress: bool = True,
+) -> EvalResult:
+    """Play ``episodes`` seeded episodes of ``env_fn()`` with ``policy_fn(env, seed)``."""
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    env = env_fn()
+    policy = policy_fn(env, seed)
+    correct = 0
+    billed = generated = ret = rounds = 0.0
+    for ep in tqdm(range(episodes), desc=f"{name:>12}", disable=not progress, leave=True):
+        env.reset(seed=seed + ep)
+        first = env.possible_agents[0]
+        total = 0.0
+        final_info: dict = {}
+        for agent in env.agent_iter():
+            obs, reward, term, trunc, info = env.last()
+            if agent == first:
+                total += reward
+            if term or trunc:
+                final_info = info
+                env.step(None)
+            else:
+                env.step(policy.act(obs, agent))
+        correct += int(bool(final_info.get("correct", False)))
+        billed += final_info.get("billed_tokens", 0)
+        generated += final_info.get("generated_tokens", 0)
+        rounds += final_info.get("round", 0)
+        ret += total
+    low, high = wilson_interval(correct, episodes)
+    return EvalResult(
+        name,
+        episodes,
+        correct / episodes,
+        low,
+        high,
+        billed / episodes,
+        generated / episodes,
+        ret / episodes,
+        rounds / episodes,
+    )
+
+
+def format_table(results: list[EvalResult]) -> str:
+    """A plain-text table of results."""
+    header = (
+        f"{'policy':<12} {'episodes':>8} {'accuracy':>9} {'95% CI':>13} "
+        f"{'billed tok':>11} {'generated tok':>14} {'return':>8} {'rounds':>7}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.policy:<12} {r.episodes:>8d} {r.accuracy:>9.3f} "
+            f"{f'[{r.accuracy_low:.2f}, {r.accuracy_high:.2f}]':>13} "
+            f"{r.billed_tokens:>11.1f} {r.generated_tokens:>14.1f} "
+            f"{r.mean_return:>8.3f} {r.mean_rounds:>7.2f}"
+        )
+    return "\n".join(lines)

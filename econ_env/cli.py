@@ -1,0 +1,145 @@
+"""The ``econ-env`` command line.
+
+- ``econ-env demo``: evaluate the built-in policies on auction_v0 and print a table of accuracy,
+  billed tokens and generated tokens per policy.
+- ``econ-env eval --policy truthful --policy silent --episodes 200 -c mechanism=vcg``: the same
+  for chosen policies (baseline names or ``module:Class``) and config overrides.
+- ``econ-env render --seed 0``: play one episode with a policy and print its transcript.
+- ``econ-env envs``: list the registered environments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+DEMO_POLICIES = ("silent", "random", "truthful", "round_robin", "always")
+
+
+def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"econ-env: config override {item!r} must look like key=value")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def _policy_factory(spec: str) -> Any:
+    from baselines import POLICIES
+
+    if spec in POLICIES:
+        return lambda env, seed: POLICIES[spec](env, seed=seed)
+    module, sep, attr = spec.partition(":")
+    if not sep:
+        raise SystemExit(
+            f"econ-env: unknown policy {spec!r}; a baseline {sorted(POLICIES)} or module:Class"
+        )
+    cls = getattr(importlib.import_module(module), attr)
+    return lambda env, seed: cls(env, seed=seed)
+
+
+def _env_fn(env_name: str, overrides: dict[str, Any]) -> Any:
+    module = importlib.import_module(f"econ_env.{env_name}")
+    try:
+        module.env(**overrides)
+    except ValueError as err:
+        raise SystemExit(f"econ-env: {err}") from None
+    return lambda: module.env(**overrides)
+
+
+def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
+    from econ_env.bench.evaluate import evaluate, format_table
+
+    overrides = _parse_overrides(args.config)
+    env_fn = _env_fn(args.env, overrides)
+    results = [
+        evaluate(
+            env_fn,
+            _policy_factory(p),
+            name=p,
+            episodes=args.episodes,
+            seed=args.seed,
+            progress=not args.no_progress,
+        )
+        for p in policies
+    ]
+    desc = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "defaults"
+    print(f"\n{args.env} ({desc}); {args.episodes} episodes per policy, seeds {args.seed}..")
+    print(format_table(results))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    overrides = _parse_overrides(args.config)
+    env = _env_fn(args.env, {**overrides, "render_mode": "ansi"})()
+    policy = _policy_factory(args.policy)(env, args.seed)
+    env.reset(seed=args.seed)
+    for agent in env.agent_iter():
+        obs, _, term, trunc, _ = env.last()
+        env.step(None if term or trunc else policy.act(obs, agent))
+    print(env.unwrapped.render())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    parser = argparse.ArgumentParser(prog="econ-env", description="econ-env command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--env", default="auction_v0", help="environment (default auction_v0)")
+        p.add_argument(
+            "-c",
+            "--config",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="config override, repeatable (e.g. -c mechanism=vcg)",
+        )
+        p.add_argument("--seed", type=int, default=0, help="first episode seed")
+
+    demo = sub.add_parser("demo", help="evaluate the built-in policies on auction_v0")
+    common(demo)
+    demo.add_argument("--episodes", type=int, default=500)
+    demo.add_argument("--no-progress", action="store_true")
+    ev = sub.add_parser("eval", help="evaluate chosen policies")
+    common(ev)
+    ev.add_argument(
+        "--policy",
+        action="append",
+        required=True,
+        help="baseline name or module:Class (repeatable)",
+    )
+    ev.add_argument("--episodes", type=int, default=100)
+    ev.add_argument("--no-progress", action="store_true")
+    rd = sub.add_parser("render", help="play one episode and print its transcript")
+    common(rd)
+    rd.add_argument("--policy", default="truthful")
+    sub.add_parser("envs", help="list registered environments")
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return cmd_eval(args, DEMO_POLICIES)
+    if args.command == "eval":
+        return cmd_eval(args, args.policy)
+    if args.command == "render":
+        return cmd_render(args)
+    import econ_env.registration as reg
+
+    for env_id in reg.ENV_IDS:
+        print(env_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

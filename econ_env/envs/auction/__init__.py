@@ -1,0 +1,1 @@
+"""auction_v0 internals."""

@@ -1,0 +1,186 @@
+"""Configuration of auction_v0: a frozen dataclass validated at construction.
+
+Every field is documented below; :func:`make_config` builds one from keyword arguments and
+rejects unknown keys with a ``ValueError`` that names the key and lists the allowed ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from econ_env.core.beliefs import BeliefMap
+from econ_env.envs.auction.mechanism import MECHANISMS
+
+ACTION_TYPES = ("continuous", "discrete")
+REWARD_MODES = ("team", "individual")
+ANSWER_RULES = ("majority", "last_speaker", "confidence")
+INVALID_ACTION_MODES = ("raise", "silence")
+RENDER_MODES = ("ansi", "human")
+
+
+@dataclass(frozen=True)
+class AuctionConfig:
+    """All settings of one auction_v0 environment.
+
+    Attributes:
+        n_agents: number of bidders (>= 1).
+        mechanism: one of ``first_price``, ``second_price``, ``top_k``, ``softmax``, ``vcg``.
+        top_k: speakers per round (1..n_agents); ``second_price`` requires 1.
+        reserve: reserve price in bid units, in [0, 1); bids below it do not take part.
+        softmax_temperature: temperature of the ``softmax`` mechanism (> 0).
+        budget: billed-token budget of one episode (> 0).
+        round_cap: cap on the broadcast tokens of one round (the VCG knapsack capacity; it also
+            bounds every other mechanism); ``None`` means only the remaining budget caps it.
+        max_rounds: rounds before truncation (>= 1).
+        max_draft_tokens: completion cap of every draft and revision (>= 1).
+        action_type: ``continuous`` (``Box(-1, 1, (1 + belief_dim,))``) or ``discrete``
+            (``Discrete(bid_levels)`` with level 0 = stay silent, and an action mask).
+        bid_levels: K, the number of discrete bid levels including silence (>= 2).
+        belief_dim: extra action dimensions mapped to the agent's generation parameters
+            (continuous actions only; 0..16).
+        reward_mode: ``team`` (shared correctness minus λ·billed/budget) or ``individual``
+            (quasi-linear utility: credit for supporting the correct answer minus payments).
+        cost_weight: λ, the weight of the token cost in the team reward (>= 0).
+        answer_rule: how the final answer is chosen: ``majority`` of the final drafts,
+            ``last_speaker``'s draft, or the draft with the highest ``confidence``.
+        stop_on_consensus: end the episode (terminated) as soon as every draft has the same
+            answer; ``False`` plays every round up to ``max_rounds`` or the budget.
+        task: task source name (see ``econ_env.tasks.list_tasks()``) or a TaskSource object.
+        task_kwargs: keyword arguments for the task source.
+        backend: backend name (``"simulated"``) or a Backend object.
+        backend_kwargs: keyword arguments for the backend (e.g. simulated model parameters).
+        invalid_action: what a masked (unaffordable) discrete action does: ``raise`` a
+            ValueError (default) or be treated as ``silence`` (for learners that ignore masks).
+        beliefs: the belief → generation-parameter map.
+        render_mode: ``None``, ``"ansi"`` or ``"human"``.
+    """
+
+    n_agents: int = 3
+    mechanism: str = "second_price"
+    top_k: int = 1
+    reserve: float = 0.0
+    softmax_temperature: float = 0.1
+    budget: int = 2048
+    round_cap: int | None = None
+    max_rounds: int = 4
+    max_draft_tokens: int = 256
+    action_type: str = "continuous"
+    bid_levels: int = 5
+    belief_dim: int = 0
+    reward_mode: str = "team"
+    cost_weight: float = 1.0
+    answer_rule: str = "majority"
+    stop_on_consensus: bool = True
+    task: Any = "arithmetic"
+    task_kwargs: dict[str, Any] = field(default_factory=dict)
+    backend: Any = "simulated"
+    backend_kwargs: dict[str, Any] = field(default_factory=dict)
+    invalid_action: str = "raise"
+    beliefs: BeliefMap = field(default_factory=BeliefMap)
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, allowed: str) -> None:
+            if not ok:
+                value = getattr(self, name)
+                raise ValueError(f"auction_v0: {name}={value!r} is invalid; allowed: {allowed}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_real(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
+        need(self.mechanism in MECHANISMS, "mechanism", f"one of {MECHANISMS}")
+        need(
+            is_int(self.top_k) and 1 <= self.top_k <= self.n_agents,
+            "top_k",
+            f"an integer in [1, n_agents={self.n_agents}]",
+        )
+        need(
+            self.mechanism != "second_price" or self.top_k == 1,
+            "top_k",
+            "1 with mechanism='second_price' (use 'top_k' for a uniform-price multi-winner "
+            "auction)",
+        )
+        need(is_real(self.reserve) and 0.0 <= self.reserve < 1.0, "reserve", "a float in [0, 1)")
+        need(
+            is_real(self.softmax_temperature) and self.softmax_temperature > 0,
+            "softmax_temperature",
+            "a float > 0",
+        )
+        need(is_int(self.budget) and self.budget > 0, "budget", "an integer > 0")
+        need(
+            self.round_cap is None or (is_int(self.round_cap) and self.round_cap > 0),
+            "round_cap",
+            "None or an integer > 0",
+        )
+        need(is_int(self.max_rounds) and self.max_rounds >= 1, "max_rounds", "an integer >= 1")
+        need(
+            is_int(self.max_draft_tokens) and 1 <= self.max_draft_tokens <= 32768,
+            "max_draft_tokens",
+            "an integer in [1, 32768]",
+        )
+        need(self.action_type in ACTION_TYPES, "action_type", f"one of {ACTION_TYPES}")
+        need(
+            is_int(self.bid_levels) and 2 <= self.bid_levels <= 101,
+            "bid_levels",
+            "an integer in [2, 101]",
+        )
+        need(
+            is_int(self.belief_dim) and 0 <= self.belief_dim <= 16,
+            "belief_dim",
+            "an int in [0, 16]",
+        )
+        need(
+            self.action_type == "continuous" or self.belief_dim == 0,
+            "belief_dim",
+            "0 when action_type='discrete' (beliefs need continuous actions)",
+        )
+        need(self.reward_mode in REWARD_MODES, "reward_mode", f"one of {REWARD_MODES}")
+        need(is_real(self.cost_weight) and self.cost_weight >= 0, "cost_weight", "a float >= 0")
+        need(self.answer_rule in ANSWER_RULES, "answer_rule", f"one of {ANSWER_RULES}")
+        need(
+            self.invalid_action in INVALID_ACTION_MODES,
+            "invalid_action",
+            f"one of {INVALID_ACTION_MODES}",
+        )
+        need(
+            self.render_mode is None or self.render_mode in RENDER_MODES,
+            "render_mode",
+            f"None or one of {RENDER_MODES}",
+        )
+        need(isinstance(self.stop_on_consensus, bool), "stop_on_consensus", "True or False")
+        need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
+        need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
+        need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")
+
+    @property
+    def agents(self) -> list[str]:
+        """The agent names, ``bidder_0 .. bidder_{n-1}``."""
+        return [f"bidder_{i}" for i in range(self.n_agents)]
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(AuctionConfig))
+
+
+def make_config(config: AuctionConfig | None = None, **kwargs: Any) -> AuctionConfig:
+    """Build a validated :class:`AuctionConfig` from an optional base config and overrides.
+
+    Raises:
+        ValueError: for an unknown key (naming it and listing the allowed keys) or an invalid
+            value (naming the field and its allowed range).
+    """
+    unknown = sorted(set(kwargs) - set(_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"auction_v0: unknown config key(s) {unknown}; allowed keys: {', '.join(_FIELDS)}"
+        )
+    base = config if config is not None else AuctionConfig()
+    if not kwargs:
+        return base
+    return dataclasses.replace(base, **kwargs)

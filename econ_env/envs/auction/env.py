@@ -1,0 +1,357 @@
+"""auction_v0: LLM agents bid for the right to speak under a token budget (the DALA game).
+
+| Import             | ``from econ_env import auction_v0``                       |
+|--------------------|-----------------------------------------------------------|
+| Actions            | Continuous ``Box(-1, 1, (1 + belief_dim,))`` or Discrete  |
+| Parallel API       | Yes (``auction_v0.parallel_env``)                         |
+| Manual control     | No                                                        |
+| Agents             | ``agents = ['bidder_0', ..., 'bidder_{n-1}']``            |
+| Number of agents   | ``n_agents`` (default 3)                                  |
+| Observation shape  | ``(10 + 2·n_agents + 8,)`` float32 in [0, 1]              |
+| Registry ids       | ``econ_env/auction-v0`` (AEC and parallel)                |
+
+Each episode is one question (default: procedural arithmetic from ``reasoning-gym``). On
+reset every bidder drafts an answer with the language-model backend (default: the seeded
+``simulated`` backend; one batched call). Then, round after round, every bidder in turn submits a
+bid for the right to broadcast its draft. When the last bidder of the round has acted, the
+auction mechanism picks the speaker(s), their drafts are broadcast to everyone, the bid prompts
+and the winners' messages are charged to the token budget, and the other bidders revise their
+drafts having read the broadcast (one batched call). The episode ends when every draft has the
+same answer (``consensus``), when no bidder can afford to bid (``budget_exhausted``) — both are
+terminations — or after ``max_rounds`` rounds (truncation). The final answer is the majority of
+the final drafts (``answer_rule``) and is checked against the gold answer.
+
+Token accounting follows DALA: a bidder pays the prompt tokens of the call that produced its
+draft (once per draft); a winner also pays its message's completion tokens; silent bidders pay
+nothing. ``infos[agent]["billed_tokens"]`` is this game's accounting and
+``infos[agent]["generated_tokens"]`` counts every token any model read or produced. A charge
+that would overdraw the budget is never made.
+
+### Arguments
+
+``auction_v0.env(**kwargs)`` accepts every field of
+:class:`econ_env.envs.auction.config.AuctionConfig` (unknown keys raise ``ValueError``):
+
+- ``n_agents=3`` bidders; ``mechanism="second_price"`` (``first_price``, ``top_k``,
+  ``softmax``, ``vcg``); ``top_k=1`` speakers per round; ``reserve=0.0``;
+  ``softmax_temperature=0.1``.
+- ``budget=2048`` billed tokens per episode; ``round_cap=None`` broadcast tokens per round
+  (the VCG knapsack capacity); ``max_rounds=4``; ``max_draft_tokens=256``.
+- ``action_type="continuous"`` or ``"discrete"``; ``bid_levels=5``; ``belief_dim=0``.
+- ``reward_mode="team"`` or ``"individual"``; ``cost_weight=1.0`` (λ); ``answer_rule="majority"``
+  (``last_speaker``: the most recent broadcast, falling back to the majority when nobody spoke;
+  ``confidence``: the draft with the highest mean log-probability).
+- ``stop_on_consensus=True``; ``task="arithmetic"`` (``gsm8k``, ``mmlu``, ... or a TaskSource) with
+  ``task_kwargs``; ``backend="simulated"`` (or a Backend) with ``backend_kwargs``.
+- ``invalid_action="raise"`` (or ``"silence"``: a masked discrete action counts as silence).
+- ``render_mode=None`` (``"ansi"`` returns the transcript as text, ``"human"`` prints it).
+- ``max_cycles``: alias of ``max_rounds`` (PettingZoo convention).
+
+### Observation
+
+A float32 vector, every entry in [0, 1]; the layout is
+:class:`econ_env.envs.auction.observation.ObsLayout`: remaining budget fraction, round fraction,
+own draft length, own confidence (exp of mean log-probability), own entropy, whether the own
+draft agrees with the current plurality answer, number of distinct answers / n, last clearing
+price, whether the own draft can still be broadcast (unspoken and affordable), own previous bid,
+last round's speakers (n), agent id one-hot (n), and 8 task features. With
+``action_type="discrete"`` the observation is ``{"observation": <that vector>, "action_mask":
+int8 (bid_levels,)}``; bid levels above silence are masked when the own draft cannot be
+broadcast. Text never enters the observation: ``infos[agent]`` holds ``question``, ``draft``,
+``answer``, ``heard`` (the broadcasts so far as ``(speaker, text)`` pairs), ``round``,
+``billed_tokens``, ``generated_tokens``, ``remaining_budget``; at the end also ``stop_reason``,
+``final_answer``, ``gold`` and ``correct``.
+
+### Action
+
+Continuous: ``a ∈ [-1, 1]^(1 + belief_dim)``; ``bid = (a[0] + 1) / 2`` (so ``a[0] = -1`` is
+silence) and ``a[1:]`` is a belief vector mapped by :class:`econ_env.core.beliefs.BeliefMap` to
+the temperature, top-p and repetition penalty of the bidder's next revision. Finite values
+outside [-1, 1] are clipped (Tianshou's multi-agent mode does not rescale); NaN, infinity or a
+wrong shape raise ``ValueError`` naming the agent. Discrete: ``Discrete(bid_levels)``; level 0 is
+silence and level ``k`` bids ``k / (bid_levels - 1)``.
+
+### Rewards
+
+``team`` (default): after each round every bidder receives ``-cost_weight · billed / budget``
+for the tokens billed in that round, and at the end ``+1`` if the final answer is correct.
+``individual``: each bidder receives minus its auction payment each round and, at the end,
+``+1`` if it broadcast the final answer at least once and that answer is correct
+(quasi-linear utility for mechanism-design studies).
+
+### Version History
+
+- v0: initial release (econ-env 0.1.0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import EzPickle, seeding
+from pettingzoo import AECEnv
+from pettingzoo.utils import wrappers
+
+from econ_env.envs.auction.config import AuctionConfig, make_config
+from econ_env.envs.auction.game import AuctionGame
+from econ_env.envs.auction.observation import ObsLayout, confidence_of, entropy_feature
+from econ_env.envs.auction.render import render_text
+from econ_env.llm.registry import make_backend
+from econ_env.tasks.features import task_features
+from econ_env.tasks.registry import make_task
+
+
+class AuctionEnv(AECEnv, EzPickle):
+    """The raw AEC environment of auction_v0 (see the module docstring)."""
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "auction_v0",
+        "render_modes": ["ansi", "human"],
+        "is_parallelizable": True,
+    }
+
+    def __init__(self, config: AuctionConfig | None = None, **kwargs: Any) -> None:
+        EzPickle.__init__(self, config, **kwargs)
+        if "max_cycles" in kwargs:
+            kwargs["max_rounds"] = kwargs.pop("max_cycles")
+        self.config = cfg = make_config(config, **kwargs)
+        self.render_mode = cfg.render_mode
+        self.possible_agents = cfg.agents
+        self.agents = list(self.possible_agents)
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self.layout = ObsLayout(cfg.n_agents)
+        self.task = make_task(cfg.task, **cfg.task_kwargs)
+        self.backend = make_backend(cfg.backend, **cfg.backend_kwargs)
+        vec = spaces.Box(0.0, 1.0, (self.layout.size,), dtype=np.float32)
+        if cfg.action_type == "discrete":
+            act: spaces.Space = spaces.Discrete(cfg.bid_levels)
+            obs: spaces.Space = spaces.Dict(
+                {
+                    "observation": vec,
+                    "action_mask": spaces.Box(0, 1, (cfg.bid_levels,), dtype=np.int8),
+                }
+            )
+        else:
+            act = spaces.Box(-1.0, 1.0, (1 + cfg.belief_dim,), dtype=np.float32)
+            obs = vec
+        self._action_spaces = {a: act for a in self.possible_agents}
+        self._observation_spaces = {a: obs for a in self.possible_agents}
+        self.game = AuctionGame(cfg, self.backend, self.possible_agents)
+        self._bids = np.zeros(cfg.n_agents)
+        self._obs: dict[str, Any] = {}
+        self.np_random, _ = seeding.np_random(None)
+        self._seeded = False
+
+    # --------------------------------------------------------------- spaces
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._action_spaces[agent]
+
+    # --------------------------------------------------------------- reset
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        if seed is not None or not self._seeded:
+            self.np_random, _ = seeding.np_random(seed)
+            self._seeded = True
+        self.agents = list(self.possible_agents)
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {a: {} for a in self.agents}
+        item = self.task.sample(self.np_random)
+        self._task_features = task_features(item)
+        self.game.start(item, self.np_random)
+        self._bids = np.zeros(self.config.n_agents)
+        self._step_in_round = 0
+        self.agent_selection = self.agents[0]
+        self._refresh()
+
+    # --------------------------------------------------------------- step
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        i = self._index[agent]
+        bid, belief = self._parse_action(agent, action)
+        self._bids[i] = bid
+        if belief is not None:
+            self.game.params[i] = self.config.beliefs.to_params(belief)
+        self._cumulative_rewards[agent] = 0.0
+        self._step_in_round += 1
+        if self._step_in_round == len(self.agents):
+            self._settle()
+        else:
+            self._clear_rewards()
+        self.agent_selection = self.agents[self._step_in_round % len(self.agents)]
+        self._accumulate_rewards()
+
+    def _parse_action(self, agent: str, action: Any) -> tuple[float, np.ndarray | None]:
+        cfg = self.config
+        if cfg.action_type == "discrete":
+            if action is None or isinstance(action, (bool, np.bool_)):
+                raise ValueError(
+                    f"{agent}: action must be an int in [0, {cfg.bid_levels - 1}], got {action!r}"
+                )
+            a = np.asarray(action)
+            if a.shape != () or not np.issubdtype(a.dtype, np.integer):
+                raise ValueError(
+                    f"{agent}: discrete action must be a scalar int in "
+                    f"[0, {cfg.bid_levels - 1}], got {action!r}"
+                )
+            level = int(a)
+            if not 0 <= level < cfg.bid_levels:
+                raise ValueError(
+                    f"{agent}: action {level} is out of range [0, {cfg.bid_levels - 1}]"
+                )
+            if level > 0 and not self.game.can_speak(self._index[agent]):
+                if cfg.invalid_action == "raise":
+                    raise ValueError(
+                        f"{agent}: action {level} is masked (its draft cannot be broadcast this "
+                        "round); choose 0 (silence) or pass invalid_action='silence'"
+                    )
+                level = 0
+            return level / (cfg.bid_levels - 1), None
+        if action is None:
+            raise ValueError(
+                f"{agent}: action must be an array of shape ({1 + cfg.belief_dim},), got None"
+            )
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape == () and cfg.belief_dim == 0:
+            a = a.reshape(1)
+        if a.shape != (1 + cfg.belief_dim,):
+            raise ValueError(
+                f"{agent}: action must have shape ({1 + cfg.belief_dim},), got shape {a.shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{agent}: action must be finite, got {a.tolist()}")
+        a = np.clip(a, -1.0, 1.0)
+        return (a[0] + 1.0) / 2.0, (a[1:] if cfg.belief_dim else None)
+
+    def _settle(self) -> None:
+        cfg, game = self.config, self.game
+        self._step_in_round = 0
+        result, billed = game.settle(self._bids, self.np_random)
+        if cfg.reward_mode == "team":
+            cost = -cfg.cost_weight * float(billed.sum()) / cfg.budget
+            rewards = np.full(cfg.n_agents, cost)
+        else:
+            rewards = -np.asarray(result.payments if result is not None else np.zeros(cfg.n_agents))
+        self._bids = np.zeros(cfg.n_agents)
+        reason, truncated = None, False
+        if result is None:
+            reason = "budget_exhausted"
+        elif cfg.stop_on_consensus and game.consensus():
+            reason = "consensus"
+        elif game.round >= cfg.max_rounds:
+            reason, truncated = "max_rounds", True
+        else:
+            game.revise(result.winners, self.np_random)
+            if cfg.stop_on_consensus and game.consensus():
+                reason = "consensus"
+            elif not game.any_bid_affordable():
+                reason = "budget_exhausted"
+        if reason is not None:
+            correct = game.finish(reason)
+            for i, a in enumerate(self.possible_agents):
+                if cfg.reward_mode == "team":
+                    rewards[i] += float(correct)
+                elif correct and game.final_answer in game.spoke[i]:
+                    rewards[i] += 1.0
+                self.terminations[a] = not truncated
+                self.truncations[a] = truncated
+        for i, a in enumerate(self.possible_agents):
+            self.rewards[a] = float(rewards[i])
+        self._refresh()
+
+    # --------------------------------------------------------------- observations
+    def _refresh(self) -> None:
+        """Rebuild every agent's observation and info after reset or a settled round."""
+        cfg, game, lay = self.config, self.game, self.layout
+        n = cfg.n_agents
+        counts = game.answer_counts()
+        plural = game.plurality()
+        common = np.zeros(lay.size, dtype=np.float32)
+        common[0] = game.ledger.remaining / cfg.budget
+        common[1] = min(game.round / cfg.max_rounds, 1.0)
+        common[6] = len(counts) / n
+        common[7] = min(max(game.last_price, 0.0), 1.0)
+        common[lay.last_speakers.start + np.asarray(game.last_winners, dtype=np.int64)] = 1.0
+        common[lay.task] = self._task_features
+        heard = tuple((m.speaker, m.text) for m in game.transcript.public())
+        billed, generated = game.ledger.billed_total, game.ledger.generated_total
+        done = game.stop_reason is not None
+        for i, a in enumerate(self.possible_agents):
+            d = game.drafts[i]
+            v = common.copy()
+            v[2] = min(d.completion.completion_tokens / cfg.max_draft_tokens, 1.0)
+            v[3] = confidence_of(d.completion.mean_logprob)
+            v[4] = entropy_feature(d.completion.mean_entropy)
+            v[5] = float(d.answer is not None and d.answer == plural)
+            speak = game.can_speak(i)
+            v[8] = float(speak)
+            v[9] = game.prev_bids[i]
+            v[lay.agent_id.start + i] = 1.0
+            if cfg.action_type == "discrete":
+                mask = np.ones(cfg.bid_levels, dtype=np.int8)
+                if not speak:
+                    mask[1:] = 0
+                self._obs[a] = {"observation": v, "action_mask": mask}
+            else:
+                self._obs[a] = v
+            info = {
+                "question": game.item.question,
+                "round": game.round,
+                "draft": d.text,
+                "answer": d.answer,
+                "heard": heard,
+                "billed_tokens": billed,
+                "generated_tokens": generated,
+                "remaining_budget": game.ledger.remaining,
+            }
+            if done:
+                info.update(
+                    stop_reason=game.stop_reason,
+                    final_answer=game.final_answer,
+                    gold=game.item.gold,
+                    correct=game.correct,
+                )
+            self.infos[a] = info
+
+    def observe(self, agent: str) -> Any:
+        obs = self._obs[agent]
+        if isinstance(obs, dict):
+            return {
+                "observation": obs["observation"].copy(),
+                "action_mask": obs["action_mask"].copy(),
+            }
+        return obs.copy()
+
+    # --------------------------------------------------------------- render / close
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi'.")
+            return None
+        text = render_text(self.game, self.config)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self) -> None:
+        pass
+
+
+def raw_env(**kwargs: Any) -> AuctionEnv:
+    """The unwrapped AEC environment."""
+    return AuctionEnv(**kwargs)
+
+
+def env(**kwargs: Any) -> AECEnv:
+    """The AEC environment wrapped in PettingZoo's order-enforcing wrapper."""
+    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))

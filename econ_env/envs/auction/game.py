@@ -1,0 +1,321 @@
+"""The DALA game of auction_v0, independent of the PettingZoo API.
+
+One episode is one task item. ``start`` asks every agent for a draft (one batched backend
+call). ``settle`` runs one round once every agent has bid: the mechanism picks the speakers
+among the agents whose current draft is unspoken and fits the round's token cap; the bid
+prompts of the bidders and the winners' completions are charged to the ledger; winners'
+drafts are broadcast; if the episode goes on, the non-winners revise their drafts having read
+the broadcast (one batched call). The env (``env.py``) turns this into PettingZoo's AEC API.
+
+Billing (DALA's accounting): an agent that bids pays the prompt tokens of the call that
+produced its draft, once per draft; a winner also pays its draft's completion tokens. Silent
+agents pay nothing. Every call is recorded in the ledger as *generated* tokens whether or not it
+is ever billed. A draft that has been broadcast cannot be broadcast again until its author has
+revised it after hearing someone else.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from econ_env.core.beliefs import GenerationParams
+from econ_env.core.ledger import Role, TokenLedger
+from econ_env.core.transcript import Transcript
+from econ_env.envs.auction import prompts
+from econ_env.envs.auction.config import AuctionConfig
+from econ_env.envs.auction.mechanism import AuctionResult, run_auction
+from econ_env.llm.base import Backend, Completion, GenRequest
+from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
+from econ_env.tasks.base import TaskItem
+
+
+@dataclass
+class Draft:
+    """An agent's current draft and what of it has been billed."""
+
+    text: str
+    answer: str | None
+    completion: Completion
+    call_index: int
+    prompt_billed: bool = False
+    spoken: bool = False
+
+
+@dataclass
+class RoundRecord:
+    """What happened in one settled round (for rendering and traces)."""
+
+    round: int
+    bids: tuple[float, ...]
+    winners: tuple[int, ...]
+    payments: tuple[float, ...]
+    clearing_price: float
+    billed: int
+    messages: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+class AuctionGame:
+    """State and rules of one auction_v0 episode."""
+
+    def __init__(self, config: AuctionConfig, backend: Backend, agents: list[str]) -> None:
+        self.config = config
+        self.backend = backend
+        self.agents = agents
+        self.n = len(agents)
+        self.ledger = TokenLedger(config.budget)
+        self.transcript = Transcript()
+        self.item: TaskItem | None = None
+        self.drafts: list[Draft] = []
+        self.params: list[GenerationParams] = []
+        self.round = 0
+        self.history: list[RoundRecord] = []
+        self.prev_bids = np.zeros(self.n)
+        self.last_winners: tuple[int, ...] = ()
+        self.last_price = 0.0
+        self.spoke: list[set[str | None]] = []
+        self.stop_reason: str | None = None
+        self.final_answer: str | None = None
+        self.correct = False
+
+    # ------------------------------------------------------------------ episode start
+    def start(self, item: TaskItem, rng: np.random.Generator) -> None:
+        """Reset all state and draft an answer for every agent."""
+        self.ledger.reset()
+        self.transcript.clear()
+        self.item = item
+        self.round = 0
+        self.history = []
+        self.prev_bids = np.zeros(self.n)
+        self.last_winners = ()
+        self.last_price = 0.0
+        self.spoke = [set() for _ in range(self.n)]
+        self.stop_reason = None
+        self.final_answer = None
+        self.correct = False
+        neutral = self.config.beliefs.to_params(None)
+        self.params = [neutral] * self.n
+        requests = [
+            self._request(i, prompts.draft_messages(a, self.n, item), "draft", None, (), rng)
+            for i, a in enumerate(self.agents)
+        ]
+        self.drafts = [None] * self.n  # type: ignore[list-item]
+        self._absorb(list(range(self.n)), requests, Role.DRAFT)
+
+    def _request(
+        self,
+        i: int,
+        messages: tuple[dict[str, str], ...],
+        role: str,
+        own: str | None,
+        heard: tuple[str, ...],
+        rng: np.random.Generator,
+    ) -> GenRequest:
+        p = self.params[i]
+        return GenRequest(
+            messages=messages,
+            max_tokens=self.config.max_draft_tokens,
+            temperature=p.temperature,
+            top_p=p.top_p,
+            repetition_penalty=p.repetition_penalty,
+            seed=int(rng.integers(2**31 - 1)),
+            meta={
+                "item": self.item,
+                "agent_index": i,
+                "role": role,
+                "own_answer": own,
+                "heard": heard,
+            },
+        )
+
+    def _absorb(self, who: list[int], requests: list[GenRequest], role: Role) -> None:
+        """Run one batched call for agents ``who`` and make the results their drafts."""
+        completions = self.backend.generate(requests)
+        if len(completions) != len(requests):
+            raise RuntimeError(
+                f"backend {self.backend.name!r} returned {len(completions)} completions "
+                f"for {len(requests)} requests"
+            )
+        assert self.item is not None
+        kind = self.item.kind
+        for i, c in zip(who, completions, strict=False):
+            entry = self.ledger.record(
+                self.agents[i],
+                role,
+                c.prompt_tokens,
+                c.completion_tokens,
+                billed=0,
+                round=self.round,
+            )
+            answer = normalize_answer(extract_answer(c.text, kind), kind)
+            self.drafts[i] = Draft(c.text, answer, c, entry.index)
+            self.transcript.add(
+                self.round,
+                self.agents[i],
+                role.value,
+                c.text,
+                visible_to=frozenset((self.agents[i],)),
+                tokens=c.completion_tokens,
+                answer=answer,
+            )
+
+    # ------------------------------------------------------------------ public signals
+    def answer_counts(self) -> Counter[str | None]:
+        return Counter(d.answer for d in self.drafts)
+
+    def plurality(self) -> str | None:
+        """The most common non-empty draft answer (ties: the one held by the lowest index)."""
+        counts = self.answer_counts()
+        best, best_n = None, 0
+        for d in self.drafts:
+            if d.answer is not None and counts[d.answer] > best_n:
+                best, best_n = d.answer, counts[d.answer]
+        return best
+
+    def bid_cost(self, i: int) -> int:
+        """Tokens agent ``i`` would be billed for bidding with its current draft."""
+        d = self.drafts[i]
+        return 0 if d.prompt_billed else d.completion.prompt_tokens
+
+    def can_speak(self, i: int) -> bool:
+        """Whether agent ``i``'s draft could win this round on its own (unspoken and affordable)."""
+        d = self.drafts[i]
+        if d.spoken:
+            return False
+        cap = self.ledger.remaining - self.bid_cost(i)
+        if self.config.round_cap is not None:
+            cap = min(cap, self.config.round_cap)
+        return d.completion.completion_tokens <= cap
+
+    # ------------------------------------------------------------------ one round
+    def settle(
+        self, bids: np.ndarray, rng: np.random.Generator
+    ) -> tuple[AuctionResult | None, np.ndarray]:
+        """Settle a round with bids in [0, 1]; return the result and billed tokens per agent.
+
+        Returns ``(None, zeros)`` and sets ``stop_reason = "budget_exhausted"`` when the bid
+        prompts alone would overdraw the budget (nothing is charged then).
+        """
+        cfg = self.config
+        bids = np.where([d.spoken for d in self.drafts], 0.0, bids)
+        bidding = [i for i in range(self.n) if bids[i] > 0.0 and bids[i] >= cfg.reserve]
+        bid_charges = {i: self.bid_cost(i) for i in bidding}
+        total_bid = sum(bid_charges.values())
+        billed = np.zeros(self.n, dtype=np.int64)
+        if total_bid > self.ledger.remaining:
+            self.stop_reason = "budget_exhausted"
+            return None, billed
+        cap = self.ledger.remaining - total_bid
+        if cfg.round_cap is not None:
+            cap = min(cap, cfg.round_cap)
+        lengths = np.array([d.completion.completion_tokens for d in self.drafts], dtype=np.int64)
+        result = run_auction(
+            cfg.mechanism,
+            bids,
+            lengths,
+            rng=rng,
+            reserve=cfg.reserve,
+            cap=cap,
+            top_k=cfg.top_k,
+            temperature=cfg.softmax_temperature,
+        )
+        charges = []
+        for i, tokens in bid_charges.items():
+            if tokens:
+                charges.append((i, Role.BID, tokens))
+        for i in result.winners:
+            charges.append((i, Role.BROADCAST, int(lengths[i])))
+        self.ledger.charge_many(
+            [
+                (self.agents[i], role, tokens, self.drafts[i].call_index, self.round)
+                for i, role, tokens in charges
+            ]
+        )
+        for i, _, tokens in charges:
+            billed[i] += tokens
+        for i in bid_charges:
+            self.drafts[i].prompt_billed = True
+        messages = []
+        for i in result.winners:
+            d = self.drafts[i]
+            d.spoken = True
+            self.spoke[i].add(d.answer)
+            self.transcript.add(
+                self.round,
+                self.agents[i],
+                Role.BROADCAST.value,
+                d.text,
+                tokens=d.completion.completion_tokens,
+                answer=d.answer,
+            )
+            messages.append((self.agents[i], d.text))
+        self.history.append(
+            RoundRecord(
+                self.round,
+                tuple(float(b) for b in bids),
+                result.winners,
+                tuple(float(p) for p in result.payments),
+                float(result.clearing_price),
+                int(billed.sum()),
+                tuple(messages),
+            )
+        )
+        self.prev_bids = np.asarray(bids, dtype=np.float64)
+        self.last_winners = result.winners
+        self.last_price = float(result.clearing_price)
+        self.round += 1
+        return result, billed
+
+    def revise(self, winners: tuple[int, ...], rng: np.random.Generator) -> None:
+        """Non-winners read this round's broadcasts and revise (one batched call)."""
+        assert self.item is not None
+        heard_msgs = [m for m in self.transcript.public() if m.round == self.round - 1]
+        heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
+        who = [i for i in range(self.n) if i not in winners]
+        if not who or not heard_msgs:
+            return
+        requests = [
+            self._request(
+                i,
+                prompts.revise_messages(
+                    self.agents[i], self.n, self.item, self.drafts[i].text, heard_msgs
+                ),
+                "revise",
+                self.drafts[i].answer,
+                heard,
+                rng,
+            )
+            for i in who
+        ]
+        self._absorb(who, requests, Role.REVISE)
+
+    def consensus(self) -> bool:
+        """All drafts carry the same (non-empty) answer."""
+        first = self.drafts[0].answer
+        return first is not None and all(d.answer == first for d in self.drafts)
+
+    def any_bid_affordable(self) -> bool:
+        """Whether any agent could still bid next round without overdrawing the budget."""
+        remaining = self.ledger.remaining
+        return remaining > 0 and any(
+            not d.spoken and self.bid_cost(i) < remaining for i, d in enumerate(self.drafts)
+        )
+
+    # ------------------------------------------------------------------ the end
+    def finish(self, reason: str) -> bool:
+        """Choose the final answer, score it and record the stop reason; returns correctness."""
+        assert self.item is not None
+        self.stop_reason = reason
+        rule = self.config.answer_rule
+        broadcasts = [m for m in self.transcript.public() if m.role == Role.BROADCAST.value]
+        if rule == "last_speaker" and broadcasts:
+            self.final_answer = broadcasts[-1].answer
+        elif rule == "confidence":
+            best = max(range(self.n), key=lambda i: self.drafts[i].completion.mean_logprob)
+            self.final_answer = self.drafts[best].answer
+        else:
+            self.final_answer = self.plurality()
+        self.correct = bool(check_answer(self.final_answer, self.item.gold, self.item.kind))
+        return self.correct

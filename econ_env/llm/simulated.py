@@ -1,0 +1,409 @@
+"""The simulated backend: a seeded stochastic model of agents answering questions (no text model).
+
+It is the default backend for RL: fast (a few µs per request), seeded, and it emits templated text
+with a real ``\\boxed{...}`` answer, so answer extraction, transcripts and rendering work unchanged.
+All token counts are the *simulated model's* counts (a lognormal length model and a
+characters-per-token prompt model whose parameters are later fitted to real traces), not a real
+tokenizer's count.
+
+Simulation hints read from ``GenRequest.meta``:
+
+- ``"item"`` (:class:`~econ_env.tasks.base.TaskItem`): gold answer, ``kind``,
+  ``meta["difficulty"]`` in [0, 1] (default 0.5), ``meta["choices"]`` for choice items (default
+  4 options). Without an item the backend returns a short generic text with no boxed answer, with
+  simulated token counts and confidence signals (latent ``z ~ N(0, 1)``).
+- ``"agent_index"`` (int >= 0, default 0): which entry of ``SimParams.skill`` to use.
+- ``"role"`` (str, default ``"draft"``): ``"revise"`` answers again after hearing broadcasts; any
+  other role ("draft", "strategy", "commitment", "answer", ...) answers afresh like a draft.
+  ``SimParams.role_length_mu`` may give a role its own length.
+- ``"own_answer"`` (str | None): the agent's previous answer (used by ``"revise"``).
+- ``"heard"`` (tuple of str): canonical answers broadcast to the agent since its last answer.
+
+The model (every effect is a named field of :class:`SimParams`):
+
+- correctness: ``p = sigmoid(skill[agent] - difficulty_weight*(difficulty - 0.5)
+  - temperature_effect*max(0, T - t_ref))``.
+- wrong answers are clustered so agents can agree on a wrong answer: each item has a small fixed
+  set of distractors derived from its id (numeric: gold ± 1, ±10, ×10, ×2, /10 ...; choice: the
+  other letters; latex: perturbed expressions; code: wrong-snippet markers), drawn with weights
+  ``exp(-k * distractor_skew / T)`` for the k-th distractor; higher T flattens them (more
+  entropy), and T = 0 (greedy) always gives the modal distractor. The correctness draw itself
+  stays stochastic at T = 0 (it models the agent's uncertainty about the item, not sampling).
+- revise: with probability ``min(1, (influence + truth_bias*[plurality is correct]) * share)`` the
+  agent adopts the plurality heard answer (``share`` = fraction of heard answers equal to it;
+  answers are grouped by ``normalize_answer`` and judged by ``check_answer`` from
+  :mod:`econ_env.tasks.answers`);
+  otherwise with probability ``min(1, stickiness + truth_bias*[own answer is correct])`` it keeps
+  its own answer; otherwise it answers afresh. ``truth_bias`` makes correct answers spread and
+  persist more than wrong ones, which is what makes communication useful.
+- lengths: ``completion_tokens = round(lognormal(mu, length_sigma))`` with ``mu`` =
+  ``role_length_mu[role]`` or ``length_mu``, raised to ``min_tokens``; a draw above
+  ``max_tokens`` is clipped, gets ``finish_reason="length"`` and a truncated text with no answer.
+  ``prompt_tokens = ceil(total content chars / chars_per_token) + per_message_overhead * n_msgs``.
+- confidence: ``z = rho*s + sqrt(1 - rho^2)*eps`` with ``s = +1`` if correct else -1,
+  ``eps ~ N(0, 1)`` and ``rho = confidence_correlation``; with ``dT = T - t_ref`` and
+  ``e = temperature_confidence``: ``mean_logprob = -softplus(logprob_offset - logprob_slope*z
+  + e*dT)`` (< 0) and ``mean_entropy = softplus(entropy_offset - entropy_slope*z + e*dT)`` (> 0).
+
+Randomness: a request with ``seed`` draws only from ``random.Random`` seeded by (backend seed,
+request seed), so its completion does not depend on the rest of the batch; a request without a
+seed draws from the backend's own ``random.Random(seed)``. ``top_p``, ``repetition_penalty`` and
+``belief`` are ignored. The global random state is never used.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from typing import Any
+
+from econ_env.llm.base import Completion, GenRequest
+from econ_env.tasks.answers import check_answer, normalize_answer
+
+__all__ = ["DEFAULT_SKILL", "SimParams", "SimulatedBackend"]
+
+DEFAULT_SKILL: tuple[float, ...] = (0.8, 0.4, 0.0, 0.6, 0.2, 0.5, 0.3, 0.4)
+"""Default per-agent skills (8 agents, mean 0.4: ~60% correct at difficulty 0.5, T = 0.7)."""
+
+_MASK64 = (1 << 64) - 1
+_NUM_RE = re.compile(r"-?\d+(?:\.\d+)?")
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_OPENINGS = ("Let me work through this.", "Let me think step by step.", "Reading carefully.")
+
+
+def _finite(name: str, value: float, lo: float = -math.inf, hi: float = math.inf) -> None:
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"SimParams.{name} must be a finite number in [{lo}, {hi}], got {value!r}")
+
+
+@dataclass(frozen=True)
+class SimParams:
+    """Parameters of the simulated agents (few, interpretable; fitted to real traces later).
+
+    Attributes:
+        skill: per-agent logit skill (tuple) or one float for every agent; finite.
+        difficulty_weight: logit penalty per unit of item difficulty above 0.5; >= 0.
+        temperature_effect: logit penalty per unit of temperature above ``t_ref``; >= 0.
+        t_ref: temperature with no accuracy penalty; >= 0.
+        distractor_skew: logit gap between successive distractors at T = 1; >= 0 (0 = uniform).
+        n_distractors: wrong answers per non-choice item, in [1, 8].
+        influence: base probability of adopting the plurality heard answer, in [0, 1].
+        stickiness: probability of keeping one's own answer when not adopting, in [0, 1].
+        truth_bias: bonus to adopting a correct plurality / keeping a correct own answer, [0, 1].
+        length_mu: log-mean completion length (lognormal mu) for roles not in role_length_mu.
+        role_length_mu: per-role log-mean lengths, e.g. ``(("revise", 4.5),)`` (or a mapping).
+        length_sigma: lognormal sigma of completion lengths, in [0, 3].
+        min_tokens: smallest completion length (before clipping at max_tokens); >= 0.
+        chars_per_token: prompt characters per simulated token, in (0, 100].
+        per_message_overhead: simulated tokens added per chat message; >= 0.
+        confidence_correlation: rho, the correlation of the latent confidence with correctness.
+        logprob_offset, logprob_slope: ``a``, ``b`` in ``mean_logprob = -softplus(a - b*z)``.
+        entropy_offset, entropy_slope: ``c``, ``d`` in ``mean_entropy = softplus(c - d*z)``.
+        temperature_confidence: shift of both signals per unit of ``T - t_ref``; >= 0.
+    """
+
+    skill: float | tuple[float, ...] = DEFAULT_SKILL
+    difficulty_weight: float = 4.0
+    temperature_effect: float = 1.0
+    t_ref: float = 0.7
+    distractor_skew: float = 0.7
+    n_distractors: int = 4
+    influence: float = 0.6
+    stickiness: float = 0.6
+    truth_bias: float = 0.2
+    length_mu: float = 5.0
+    role_length_mu: tuple[tuple[str, float], ...] = (("revise", 4.5),)
+    length_sigma: float = 0.5
+    min_tokens: int = 8
+    chars_per_token: float = 4.0
+    per_message_overhead: int = 4
+    confidence_correlation: float = 0.5
+    logprob_offset: float = -0.8
+    logprob_slope: float = 0.5
+    entropy_offset: float = -0.3
+    entropy_slope: float = 0.5
+    temperature_confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        skill = self.skill
+        if isinstance(skill, (int, float)) and not isinstance(skill, bool):
+            _finite("skill", float(skill))
+        else:
+            skill = tuple(float(s) for s in skill)
+            if not skill:
+                raise ValueError("SimParams.skill must be a float or a non-empty tuple of floats")
+            for s in skill:
+                _finite("skill", s)
+            object.__setattr__(self, "skill", skill)
+        for name in ("difficulty_weight", "temperature_effect", "t_ref", "distractor_skew"):
+            _finite(name, getattr(self, name), 0.0)
+        for name in ("influence", "stickiness", "truth_bias"):
+            _finite(name, getattr(self, name), 0.0, 1.0)
+        _finite("confidence_correlation", self.confidence_correlation, -1.0, 1.0)
+        _finite("length_mu", self.length_mu, 0.0, 12.0)
+        _finite("length_sigma", self.length_sigma, 0.0, 3.0)
+        _finite("chars_per_token", self.chars_per_token, 1e-9, 100.0)
+        _finite("temperature_confidence", self.temperature_confidence, 0.0)
+        for name in ("logprob_offset", "logprob_slope", "entropy_offset", "entropy_slope"):
+            _finite(name, getattr(self, name))
+        for name, lo, hi in (
+            ("n_distractors", 1, 8),
+            ("min_tokens", 0, 1 << 20),
+            ("per_message_overhead", 0, 1 << 20),
+        ):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ValueError(f"SimParams.{name} must be an int in [{lo}, {hi}], got {v!r}")
+        roles = self.role_length_mu
+        pairs = tuple(roles.items()) if isinstance(roles, Mapping) else tuple(roles)
+        for pair in pairs:
+            if len(pair) != 2 or not isinstance(pair[0], str) or not pair[0]:
+                raise ValueError(
+                    f"SimParams.role_length_mu entries must be (role, mu) pairs, got {pair!r}"
+                )
+            _finite("role_length_mu", pair[1], 0.0, 12.0)
+        object.__setattr__(self, "role_length_mu", tuple((r, float(m)) for r, m in pairs))
+
+    def skill_of(self, agent_index: int) -> float:
+        """Skill of one agent (``ValueError`` naming the index when the tuple is too short).
+
+        The default tuple, :data:`DEFAULT_SKILL`, repeats for games with more than 8 agents.
+        """
+        if self.skill == DEFAULT_SKILL and agent_index >= 0:
+            return DEFAULT_SKILL[agent_index % len(DEFAULT_SKILL)]
+        if isinstance(self.skill, tuple):
+            if not 0 <= agent_index < len(self.skill):
+                raise ValueError(
+                    f"agent_index {agent_index} is out of range for SimParams.skill "
+                    f"(a tuple of length {len(self.skill)})"
+                )
+            return self.skill[agent_index]
+        return float(self.skill)
+
+
+def _softplus(x: float) -> float:
+    return x if x > 30.0 else math.log1p(math.exp(x))
+
+
+def _fmt_number(x: float, like: str) -> str:
+    if "." not in like and float(x).is_integer():
+        return str(int(x))
+    decimals = max(len(like.split(".")[1]) if "." in like else 1, 1)
+    return f"{x:.{decimals}f}"
+
+
+def _candidates(gold: str, kind: str, n_choices: int) -> list[str]:
+    """Plausible wrong answers for ``gold``, none equal to it (numeric ones compared by value)."""
+    if kind == "choice":
+        return [c for c in _LETTERS[: max(n_choices, 2)] if c != gold.strip().upper()]
+    if kind == "numeric":
+        try:
+            g = float(gold.replace(",", ""))
+        except ValueError:
+            g = None
+        if g is not None and math.isfinite(g):
+            vals = (g + 1, g - 1, g * 10, g + 10, g * 2, g - 10, g / 10, g + 2, -g, g / 2)
+            seen: set[float] = {g}
+            out = []
+            for v in vals:
+                text = _fmt_number(v, gold)
+                shown = float(text)
+                if shown not in seen:
+                    seen.add(shown)
+                    out.append(text)
+            return out
+        cands = [f"{gold}1", f"-{gold}", f"2*{gold}", f"{gold}+1", f"{gold}/2", f"{gold}0"]
+    elif kind == "latex":
+        cands = [
+            f"{gold}+1",
+            f"-({gold})",
+            f"2({gold})",
+            f"\\frac{{{gold}}}{{2}}",
+            f"{gold}-1",
+            f"({gold})^2",
+            f"\\sqrt{{{gold}}}",
+            f"{gold}+2",
+        ]
+    else:
+        return [f"# wrong snippet {k}" for k in range(1, 9)]
+    return [c for c in cands if not _same(c, gold, kind)]
+
+
+@lru_cache(maxsize=65536)
+def _distractors(item_id: str, gold: str, kind: str, n_choices: int) -> tuple[str, ...]:
+    """Per-item distractors in a fixed order derived from the item id only."""
+    cands = list(dict.fromkeys(_candidates(gold, kind, n_choices)))
+    random.Random(zlib.crc32(item_id.encode())).shuffle(cands)
+    return tuple(cands)
+
+
+@lru_cache(maxsize=65536)
+def _question_numbers(question: str) -> tuple[str, ...]:
+    """The first three numbers mentioned in a question (for the templated reasoning)."""
+    return tuple(_NUM_RE.findall(question)[:3])
+
+
+@lru_cache(maxsize=65536)
+def _same(answer: str, gold: str, kind: str) -> bool:
+    """Whether ``answer`` matches ``gold`` (``check_answer``, cached: revise calls are hot)."""
+    return check_answer(answer, gold, kind)
+
+
+@lru_cache(maxsize=65536)
+def _key(answer: str, kind: str) -> str:
+    """Canonical key used to group heard answers (``normalize_answer``, else stripped text)."""
+    key = normalize_answer(answer, kind)
+    return key if key is not None else answer.strip()
+
+
+def _plurality(heard: Sequence[str], kind: str) -> tuple[str, float]:
+    """The most common heard answer (first heard wins ties) and its share of ``heard``."""
+    groups: dict[str, list[str]] = {}
+    for h in heard:
+        groups.setdefault(_key(h, kind), []).append(h)
+    best = max(groups.values(), key=len)
+    return best[0], len(best) / len(heard)
+
+
+class SimulatedBackend:
+    """Seeded stochastic agents answering task items (see the module docstring for the model).
+
+    Args:
+        params: the model's parameters (default :class:`SimParams`()).
+        seed: seed of the backend's own generator and part of every per-request seed.
+        **param_overrides: fields of ``SimParams`` to replace, e.g. ``skill=0.5``.
+    """
+
+    name = "simulated"
+
+    def __init__(self, params: SimParams | None = None, *, seed: int = 0, **param_overrides: Any):
+        params = params if params is not None else SimParams()
+        if param_overrides:
+            known = {f.name for f in fields(SimParams)}
+            unknown = sorted(set(param_overrides) - known)
+            if unknown:
+                raise ValueError(f"unknown SimParams fields {unknown}; known: {sorted(known)}")
+            params = replace(params, **param_overrides)
+        self.params = params
+        self.seed = int(seed)
+        self._rng = random.Random(self.seed & _MASK64)
+        self._role_mu = dict(params.role_length_mu)
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
+        """Return one simulated completion per request, in order."""
+        return [self._one(r) for r in requests]
+
+    def _one(self, req: GenRequest) -> Completion:
+        p = self.params
+        if req.seed is None:
+            rng = self._rng
+        else:
+            rng = random.Random(((self.seed & _MASK64) << 64) | (req.seed & _MASK64))
+        meta = req.meta
+        role = meta.get("role", "draft")
+        temp = req.temperature
+        d_temp = temp - p.t_ref
+        n_chars = sum(len(m.get("content", "")) for m in req.messages)
+        prompt_tokens = math.ceil(n_chars / p.chars_per_token) + p.per_message_overhead * len(
+            req.messages
+        )
+        mu = self._role_mu.get(role, p.length_mu)
+        want = max(p.min_tokens, round(math.exp(mu + p.length_sigma * rng.gauss(0.0, 1.0))))
+        truncated = want > req.max_tokens
+        tokens = req.max_tokens if truncated else want
+        item = meta.get("item")
+        if item is None:
+            z = rng.gauss(0.0, 1.0)
+            text = "I have considered the request and will respond briefly."
+        else:
+            answer, correct = self._answer(item, meta, role, temp, rng)
+            rho = p.confidence_correlation
+            z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
+            text = self._text(item, meta, role, answer, truncated)
+        shift = p.temperature_confidence * d_temp
+        return Completion(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=tokens,
+            mean_logprob=-_softplus(p.logprob_offset - p.logprob_slope * z + shift),
+            mean_entropy=_softplus(p.entropy_offset - p.entropy_slope * z + shift),
+            finish_reason="length" if truncated else "stop",
+        )
+
+    def _answer(
+        self, item: Any, meta: Mapping[str, Any], role: str, temp: float, rng: random.Random
+    ) -> tuple[str, bool]:
+        """Draw (answer, is_correct) for one agent on one item."""
+        p = self.params
+        gold, kind = item.gold, item.kind
+        if role == "revise":
+            heard = meta.get("heard") or ()
+            if heard:
+                plural, share = _plurality(heard, kind)
+                plural_ok = _same(plural, gold, kind)
+                adopt = (p.influence + p.truth_bias * plural_ok) * share
+                if rng.random() < adopt:
+                    return plural, plural_ok
+            own = meta.get("own_answer")
+            if own is not None:
+                own_ok = _same(own, gold, kind)
+                if rng.random() < p.stickiness + p.truth_bias * own_ok:
+                    return own, own_ok
+        difficulty = float(item.meta.get("difficulty", 0.5))
+        if not 0.0 <= difficulty <= 1.0:
+            raise ValueError(
+                f"item {item.id!r}: meta['difficulty'] must be in [0, 1], got {difficulty}"
+            )
+        agent = meta.get("agent_index", 0)
+        logit = (
+            p.skill_of(agent)
+            - p.difficulty_weight * (difficulty - 0.5)
+            - p.temperature_effect * max(0.0, temp - p.t_ref)
+        )
+        p_correct = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
+        if rng.random() < p_correct:
+            return gold, True
+        return self._distractor(item, temp, rng), False
+
+    def _distractor(self, item: Any, temp: float, rng: random.Random) -> str:
+        choices = item.meta.get("choices")
+        n_choices = len(choices) if choices else 4
+        distractors = _distractors(item.id, item.gold, item.kind, n_choices)
+        if item.kind != "choice":
+            distractors = distractors[: self.params.n_distractors]
+        if not distractors:
+            return f"not {item.gold}"
+        if temp <= 0.0 or len(distractors) == 1:
+            return distractors[0]
+        ratio = math.exp(-min(self.params.distractor_skew / temp, 700.0))
+        total = (
+            (1.0 - ratio ** len(distractors)) / (1.0 - ratio) if ratio < 1.0 else len(distractors)
+        )
+        u = rng.random() * total
+        w = 1.0
+        for d in distractors:
+            if u < w:
+                return d
+            u -= w
+            w *= ratio
+        return distractors[-1]
+
+    def _text(
+        self, item: Any, meta: Mapping[str, Any], role: str, answer: str, truncated: bool
+    ) -> str:
+        """Templated reasoning mentioning the question's numbers, ending with the boxed answer."""
+        numbers = _question_numbers(item.question)
+        parts = [_OPENINGS[meta.get("agent_index", 0) % len(_OPENINGS)]]
+        if role == "revise" and meta.get("heard"):
+            parts.append(f"Others answered {', '.join(meta['heard'])}.")
+        if numbers:
+            parts.append(f"The question involves {', '.join(numbers)}.")
+        parts.append("Working through the steps carefully")
+        if truncated:
+            return " ".join(parts) + " ..."
+        return " ".join(parts) + f". The answer is \\boxed{{{answer}}}."

@@ -1,0 +1,112 @@
+"""Create task sources by name.
+
+``make_task("gsm8k")`` returns a :class:`~econ_env.tasks.base.TaskSource`; keyword arguments
+go to the factory (``make_task("arithmetic", max_terms=4)``, ``make_task("mmlu",
+subjects=["virology"])``, ``make_task("jsonl", path="my.jsonl", kind="numeric")``).
+A ``TaskSource`` object passes through unchanged, so every API that takes a task accepts
+either. Built-in names:
+
+* ``"arithmetic"`` — reasoning-gym ``basic_arithmetic`` (unlimited, seedable);
+* ``"gsm_symbolic"`` — reasoning-gym GSM-Symbolic word problems (unlimited, seedable);
+* ``"gsm8k"``, ``"mmlu"`` — the bundled test-split samples (offline);
+* ``"jsonl"`` — any local JSONL task file (:func:`~econ_env.tasks.bundled.from_jsonl`).
+
+More loaders (e.g. Hugging Face ``datasets`` by hub id online, local Parquet offline) plug in
+with :func:`register_task`. Factories import their modules lazily, so listing or importing the
+registry is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from econ_env.tasks.base import TaskSource
+
+__all__ = ["list_tasks", "make_task", "register_task"]
+
+_REGISTRY: dict[str, Callable[..., TaskSource]] = {}
+
+
+def register_task(
+    name: str, factory: Callable[..., TaskSource], *, overwrite: bool = False
+) -> None:
+    """Register ``factory(**kwargs) -> TaskSource`` under ``name``.
+
+    Registering a taken name raises ``ValueError`` unless ``overwrite=True``.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if not callable(factory):
+        raise ValueError(f"factory for {name!r} must be callable, got {factory!r}")
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(f"task {name!r} is already registered (pass overwrite=True to replace it)")
+    _REGISTRY[name] = factory
+
+
+def list_tasks() -> list[str]:
+    """Registered task names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def make_task(name: str | TaskSource, **kwargs: Any) -> TaskSource:
+    """The task source called ``name`` built with ``kwargs``; a ``TaskSource`` passes through."""
+    if not isinstance(name, str):
+        if isinstance(name, TaskSource):
+            if kwargs:
+                raise ValueError(
+                    f"keyword arguments {sorted(kwargs)} cannot be applied to a TaskSource object"
+                )
+            return name
+        raise ValueError(
+            f"task must be a registered name or a TaskSource, got {type(name).__name__}"
+        )
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise ValueError(f"unknown task {name!r}; registered tasks: {list_tasks()}")
+    source = factory(**kwargs)
+    if not isinstance(source, TaskSource):
+        raise ValueError(
+            f"factory for task {name!r} returned {type(source).__name__}, not a TaskSource"
+        )
+    return source
+
+
+# ----------------------------------------------------------------------------- built-ins
+def _arithmetic(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.arithmetic import make_arithmetic
+
+    return make_arithmetic(**kwargs)
+
+
+def _gsm_symbolic(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.arithmetic import make_gsm_symbolic
+
+    return make_gsm_symbolic(**kwargs)
+
+
+def _gsm8k(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.gsm8k import load_gsm8k
+
+    return load_gsm8k(**kwargs)
+
+
+def _mmlu(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.mmlu import load_mmlu
+
+    return load_mmlu(**kwargs)
+
+
+def _jsonl(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.bundled import from_jsonl
+
+    if "path" not in kwargs:
+        raise ValueError("task 'jsonl' needs path=<file.jsonl>")
+    return from_jsonl(**kwargs)
+
+
+register_task("arithmetic", _arithmetic)
+register_task("gsm_symbolic", _gsm_symbolic)
+register_task("gsm8k", _gsm8k)
+register_task("mmlu", _mmlu)
+register_task("jsonl", _jsonl)

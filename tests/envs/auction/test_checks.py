@@ -1,0 +1,33 @@
+"""The shipped checks pass on every mechanism and both action types (and the golden files)."""
+
+import pytest
+
+import econ_env
+from econ_env.envs.auction.mechanism import MECHANISMS
+from econ_env.testing import GOLDEN_CASES, check_golden, run_all_checks
+
+
+def _config(mechanism: str, action_type: str) -> dict:
+    cfg = {"mechanism": mechanism, "action_type": action_type}
+    if mechanism in ("top_k", "vcg", "first_price", "softmax"):
+        cfg.update(n_agents=4, top_k=2)
+    if mechanism == "vcg":
+        cfg["round_cap"] = 300
+    return cfg
+
+
+@pytest.mark.parametrize("action_type", ["continuous", "discrete"])
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_shipped_checks(mechanism: str, action_type: str) -> None:
+    run_all_checks(econ_env.auction_v0, **_config(mechanism, action_type))
+
+
+def test_shipped_checks_with_beliefs_and_individual_rewards() -> None:
+    run_all_checks(
+        econ_env.auction_v0, belief_dim=3, reward_mode="individual", task="mmlu", n_agents=2
+    )
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_golden_transcripts(case: str) -> None:
+    check_golden(case)

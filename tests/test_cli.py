@@ -1,0 +1,53 @@
+"""The econ-env command line: demo table, eval, render and clear errors."""
+
+import pytest
+
+from econ_env.cli import main
+
+
+def test_demo_prints_a_table_for_every_policy(capsys):
+    assert main(["demo", "--episodes", "5", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for needle in (
+        "accuracy",
+        "billed tok",
+        "generated tok",
+        "silent",
+        "random",
+        "truthful",
+        "always",
+        "round_robin",
+    ):
+        assert needle in out
+
+
+def test_eval_with_overrides_and_render(capsys):
+    assert (
+        main(
+            [
+                "eval",
+                "--policy",
+                "truthful",
+                "--episodes",
+                "3",
+                "--no-progress",
+                "-c",
+                "mechanism=vcg",
+                "-c",
+                "n_agents=4",
+                "-c",
+                "top_k=2",
+            ]
+        )
+        == 0
+    )
+    assert "mechanism=vcg" in capsys.readouterr().out
+    assert main(["render", "--seed", "2"]) == 0
+    assert "round 1" in capsys.readouterr().out
+
+
+def test_bad_override_names_the_field():
+    with pytest.raises(SystemExit, match="budget"):
+        main(["eval", "--policy", "silent", "-c", "budget=-1"])
+    with pytest.raises(SystemExit, match="unknown policy"):
+        main(["eval", "--policy", "nonsense"])
