@@ -35,7 +35,7 @@ docs: $(STAMP)
 
 ## Rewrite the golden transcripts (review the diff afterwards).
 golden: $(STAMP)
-	$(BIN)/python -m econ_env.testing.golden --update
+	$(BIN)/python -m econ_env.testing --update
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

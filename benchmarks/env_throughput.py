@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile auction_v0")
     args = parser.parse_args()
 
-    from pettingzoo.classic import tictactoe_v3
+    import pettingzoo
 
     import econ_env
 
@@ -62,7 +62,7 @@ def main() -> None:
         "auction_v0 (discrete, vcg)": lambda: econ_env.auction_v0.env(
             action_type="discrete", mechanism="vcg", top_k=2
         ),
-        "tictactoe_v3": lambda: tictactoe_v3.env(),
+        "tictactoe_v3": lambda: pettingzoo.make("aec", "classic/tictactoe_v3"),
     }
     for make in contenders.values():  # warm up imports and caches
         turns_per_second(make, 500, seed=0)

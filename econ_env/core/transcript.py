@@ -54,7 +54,7 @@ class Message:
             raise ValueError(f"text must be a str, got {type(self.text).__name__}")
         if self.visible_to is not None and (
             not isinstance(self.visible_to, frozenset)
-            or not all(isinstance(a, str) for a in self.visible_to)
+            or not all(type(a) is str for a in self.visible_to)
         ):
             raise ValueError("visible_to must be None (public) or a frozenset of agent names")
         if self.answer is not None and not isinstance(self.answer, str):

@@ -308,6 +308,7 @@ def _clean_span(span: str) -> str:
     return s
 
 
+@lru_cache(maxsize=8192)
 def _refine(span: str | None, kind: str) -> str | None:
     if span is None:
         return None

@@ -5,7 +5,7 @@ played with seeded random actions (observation, reward, termination flags and in
 to the game, the prompts, the simulated backend or the task generator that alters any agent's
 view fails ``check_golden``; if the change is intended, regenerate the files with
 
-    python -m econ_env.testing.golden --update
+    python -m econ_env.testing --update        (or: make golden)
 
 and review the diff. The files live in ``econ_env/testing/golden/``.
 """
@@ -86,7 +86,7 @@ def check_golden(case: str) -> None:
     if diff:
         raise AssertionError(
             f"golden transcript {path.name} changed at {diff}; if intended, run "
-            "`python -m econ_env.testing.golden --update` and review the diff"
+            "`python -m econ_env.testing --update` and review the diff"
         )
 
 
