@@ -46,6 +46,32 @@ def turns_per_second(make_env: Callable[[], Any], turns: int, seed: int) -> floa
     return done_turns / (time.perf_counter() - start)
 
 
+COMPONENTS = (
+    ("econ_env/llm/", "simulated backend (econ_env.llm)"),
+    ("econ_env/tasks/answers", "answer extraction (econ_env.tasks.answers)"),
+    ("econ_env/tasks/", "task sampling (econ_env.tasks)"),
+    ("reasoning_gym", "task sampling (reasoning-gym)"),
+    ("econ_env/core/", "ledger / transcript / beliefs (econ_env.core)"),
+    ("econ_env/envs/auction/mechanism", "auction mechanism"),
+    ("econ_env/envs/auction/", "auction_v0 env + game"),
+    ("gymnasium/spaces", "benchmark's action sampling (gymnasium)"),
+    ("gymnasium/utils/seeding", "reset seeding (gymnasium)"),
+    ("pettingzoo/", "PettingZoo wrappers and agent_iter"),
+    ("numpy", "numpy"),
+)
+
+
+def component_shares(stats: pstats.Stats) -> dict[str, float]:
+    """Share of self time per component (file-path prefix), the rest as 'builtins and other'."""
+    totals: dict[str, float] = {}
+    grand = 0.0
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        grand += tottime
+        name = next((label for key, label in COMPONENTS if key in filename), "builtins and other")
+        totals[name] = totals.get(name, 0.0) + tottime
+    return {k: v / grand for k, v in totals.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=20_000, help="turns per measurement")
@@ -85,8 +111,13 @@ def main() -> None:
         prof.enable()
         turns_per_second(contenders["auction_v0"], args.turns, seed=123)
         prof.disable()
+        stats = pstats.Stats(prof)
+        print("\nwhere auction_v0's time goes (self time under cProfile, by component):")
+        shares = component_shares(stats)
+        for name, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:<44} {100 * share:5.1f}%")
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(15)
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
         print(out.getvalue())
 
 

@@ -44,6 +44,8 @@ class Role(str, enum.Enum):
 
 
 def _check_count(name: str, value: Any) -> None:
+    if type(value) is int and value >= 0:  # fast path: this runs several times per entry
+        return
     # bool is a subclass of int; a True/False token count is almost surely a bug.
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an int >= 0, got {value!r}")
@@ -53,9 +55,21 @@ def _check_count(name: str, value: Any) -> None:
 
 def _as_int(value: Any) -> Any:
     """Accept numpy integers as ints (returned unchanged otherwise; validated later)."""
+    if type(value) is int:
+        return value
     if not isinstance(value, (int, bool)) and hasattr(value, "__index__"):
         return int(value.__index__())
     return value
+
+
+def _role(role: Role | str) -> Role:
+    """The :class:`Role` named by ``role`` (``ValueError`` listing the roles otherwise)."""
+    if type(role) is Role:
+        return role
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValueError(f"role must be one of {[r.value for r in Role]}, got {role!r}") from None
 
 
 @dataclass(frozen=True)
@@ -193,12 +207,7 @@ class TokenLedger:
         round: int = 0,
         note: str = "",
     ) -> LedgerEntry:
-        try:
-            role_v = Role(role)
-        except ValueError:
-            raise ValueError(
-                f"role must be one of {[r.value for r in Role]}, got {role!r}"
-            ) from None
+        role_v = _role(role)
         prompt_tokens = _as_int(prompt_tokens)
         completion_tokens = _as_int(completion_tokens)
         if billed is _SENTINEL:
@@ -313,7 +322,11 @@ class TokenLedger:
             raise ValueError(
                 f"agent must match entry {ref}'s agent {target.agent!r}, got {agent!r}"
             )
-        e = self._make_entry(index, agent, role, 0, 0, 0, rnd, note)
+        role_v = _role(role)
+        rnd = _as_int(rnd)
+        _check_count("round", rnd)
+        if not isinstance(note, str):
+            raise ValueError(f"note must be a str, got {type(note).__name__}")
         tokens = _as_int(tokens)
         _check_count("tokens", tokens)
         left = self.unbilled(ref) - pending.get(ref, 0)
@@ -322,7 +335,7 @@ class TokenLedger:
                 f"tokens must be in [0, {left}] (unbilled tokens of entry {ref}), got {tokens}"
             )
         pending[ref] = pending.get(ref, 0) + tokens
-        return LedgerEntry(e.index, e.round, e.agent, e.role, 0, 0, tokens, e.note, ref)
+        return LedgerEntry(index, rnd, agent, role_v, 0, 0, tokens, note, ref)
 
     def charge(
         self,

@@ -25,6 +25,7 @@ other agents' draft text: an agent never observes an unbroadcast draft.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,9 +90,9 @@ class ObsLayout:
 
 def confidence_of(mean_logprob: float) -> float:
     """Map a mean log-probability (<= 0) to (0, 1]."""
-    return float(np.exp(min(mean_logprob, 0.0)))
+    return math.exp(min(mean_logprob, 0.0))
 
 
 def entropy_feature(mean_entropy: float) -> float:
     """Map a mean entropy in nats (>= 0) to [0, 1)."""
-    return float(1.0 - np.exp(-max(mean_entropy, 0.0)))
+    return 1.0 - math.exp(-max(mean_entropy, 0.0))
