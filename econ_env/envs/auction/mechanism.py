@@ -47,7 +47,7 @@ __all__ = ["MECHANISMS", "AuctionResult", "run_auction"]
 MECHANISMS: tuple[str, ...] = ("first_price", "second_price", "top_k", "softmax", "vcg")
 
 _ENUM_MAX = 10  # up to this many eligible bidders VCG enumerates subsets (2^10 x 10 array)
-_TIE_EPS = 1e-12
+_TIE_EPS = 1e-12  # relative tolerance for welfare ties (float summation noise)
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,7 +188,7 @@ def _vcg_enum(
     feasible = (masks_f @ lv <= cap) & (sizes <= k)
     fv = np.where(feasible, vals, -np.inf)
     best = fv.max()
-    cands = np.flatnonzero(fv >= best - _TIE_EPS)
+    cands = np.flatnonzero(fv >= best - _TIE_EPS * abs(best))
     pick = cands[rng.integers(len(cands))] if len(cands) > 1 else cands[0]
     without = np.where(masks, -np.inf, fv[:, None]).max(axis=0)
     return masks[pick], float(fv[pick]), without
@@ -227,7 +227,8 @@ def _vcg_dp(
     r, c = rows - 1, cap
     for j in range(m):
         ln, nxt = lv[j], suf[j + 1]
-        if ln <= c and r - shift >= 0 and nxt[r - shift, c - ln] + bv[j] > nxt[r, c] + _TIE_EPS:
+        take = ln <= c and r - shift >= 0
+        if take and nxt[r - shift, c - ln] + bv[j] > nxt[r, c] * (1 + _TIE_EPS):
             chosen.append(j)
             others[j] = float((pre + nxt[::-1, ::-1]).max())
             r, c = r - shift, c - ln

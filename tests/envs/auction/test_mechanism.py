@@ -251,3 +251,16 @@ def test_ties_broken_at_random(name: str, cap: int | None) -> None:
     assert (counts > 0).all(), counts
     # Roughly uniform: each bidder wins about k/n of the time.
     assert (np.abs(counts / 200 - k / n) < 0.15).all(), counts
+
+
+@pytest.mark.parametrize("n_extra", [0, 12])  # enumeration path and knapsack-DP path
+def test_vcg_tiny_positive_bids_still_win(n_extra: int) -> None:
+    # Regression (found by hypothesis): welfare ties used an absolute epsilon, so bids far
+    # below it tied with the empty set and nobody won although a feasible bidder existed.
+    tiny = 1.74e-164
+    bids = np.array([tiny, tiny] + [tiny / 2] * n_extra)
+    lengths = np.array([1, 1] + [1] * n_extra)
+    for seed in range(20):
+        r = run_auction("vcg", bids, lengths, rng=np.random.default_rng(seed), cap=1, top_k=2)
+        assert len(r.winners) == 1 and r.winners[0] in (0, 1)
+        assert 0.0 <= r.payments[r.winners[0]] <= tiny
