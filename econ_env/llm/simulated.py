@@ -68,7 +68,8 @@ from econ_env.tasks.answers import check_answer, normalize_answer
 __all__ = ["DEFAULT_SKILL", "SimParams", "SimulatedBackend"]
 
 DEFAULT_SKILL: tuple[float, ...] = (0.8, 0.4, 0.0, 0.6, 0.2, 0.5, 0.3, 0.4)
-"""Default per-agent skills (8 agents, mean 0.4: ~60% correct at difficulty 0.5, T = 0.7)."""
+"""Default per-agent skills (mean 0.4: ~60% correct at difficulty 0.5, T = 0.7); the tuple
+repeats for games with more than 8 agents."""
 
 _MASK64 = (1 << 64) - 1
 _NUM_RE = re.compile(r"-?\d+(?:\.\d+)?")

@@ -54,6 +54,8 @@ def test_user_snippet_aec_parallel_and_registry():
     assert env2.unwrapped.config.mechanism == "second_price"
     par2 = pettingzoo.make("parallel", "econ_env/auction-v0", n_agents=2)
     assert par2.possible_agents == ["bidder_0", "bidder_1"]
+    env3 = pettingzoo.make("aec", "econ_env/auction_v0", max_cycles=3)  # PettingZoo's alias
+    assert env3.unwrapped.config.max_rounds == 3
 
 
 def test_defaults_and_spaces():
