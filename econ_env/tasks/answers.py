@@ -165,8 +165,15 @@ def parse_numeric(text: str | None, *, strict: bool = False) -> Fraction | None:
     """
     if text is None:
         return None
+    return _parse_numeric_cached(str(text), strict)
+
+
+@lru_cache(maxsize=16384)
+def _parse_numeric_cached(text: str, strict: bool) -> Fraction | None:
+    # Answers repeat within an episode (every agent's draft, checks against gold), so parsing is
+    # cached; Fractions are immutable, so sharing them is safe.
     try:
-        return _parse_numeric(str(text), strict)
+        return _parse_numeric(text, strict)
     except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
         return None
 

@@ -142,6 +142,7 @@ class AuctionEnv(AECEnv, EzPickle):
         self.game = AuctionGame(cfg, self.backend, self.possible_agents)
         self._bids = np.zeros(cfg.n_agents)
         self._obs: dict[str, Any] = {}
+        self._identity = np.eye(cfg.n_agents, dtype=np.float32)
         self.np_random, _ = seeding.np_random(None)
         self._seeded = False
 
@@ -276,34 +277,40 @@ class AuctionEnv(AECEnv, EzPickle):
         n = cfg.n_agents
         counts = game.answer_counts()
         plural = game.plurality()
-        common = np.zeros(lay.size, dtype=np.float32)
-        common[0] = game.ledger.remaining / cfg.budget
-        common[1] = min(game.round / cfg.max_rounds, 1.0)
-        common[6] = len(counts) / n
-        common[7] = min(max(game.last_price, 0.0), 1.0)
-        common[lay.last_speakers.start + np.asarray(game.last_winners, dtype=np.int64)] = 1.0
-        common[lay.task] = self._task_features
+        rows = np.zeros((n, lay.size), dtype=np.float32)
+        rows[:, 0] = game.ledger.remaining / cfg.budget
+        rows[:, 1] = min(game.round / cfg.max_rounds, 1.0)
+        rows[:, 6] = len(counts) / n
+        rows[:, 7] = min(max(game.last_price, 0.0), 1.0)
+        for w in game.last_winners:
+            rows[:, lay.last_speakers.start + w] = 1.0
+        rows[:, lay.agent_id] = self._identity
+        rows[:, lay.task] = self._task_features
+        speak = [game.can_speak(i) for i in range(n)]
+        comps = [d.completion for d in game.drafts]
+        rows[:, 2:6] = [
+            (
+                min(c.completion_tokens / cfg.max_draft_tokens, 1.0),
+                confidence_of(c.mean_logprob),
+                entropy_feature(c.mean_entropy),
+                d.answer is not None and d.answer == plural,
+            )
+            for c, d in zip(comps, game.drafts, strict=True)
+        ]
+        rows[:, 8] = speak
+        rows[:, 9] = game.prev_bids
         heard = tuple((m.speaker, m.text) for m in game.transcript.public())
         billed, generated = game.ledger.billed_total, game.ledger.generated_total
         done = game.stop_reason is not None
         for i, a in enumerate(self.possible_agents):
             d = game.drafts[i]
-            v = common.copy()
-            v[2] = min(d.completion.completion_tokens / cfg.max_draft_tokens, 1.0)
-            v[3] = confidence_of(d.completion.mean_logprob)
-            v[4] = entropy_feature(d.completion.mean_entropy)
-            v[5] = float(d.answer is not None and d.answer == plural)
-            speak = game.can_speak(i)
-            v[8] = float(speak)
-            v[9] = game.prev_bids[i]
-            v[lay.agent_id.start + i] = 1.0
             if cfg.action_type == "discrete":
                 mask = np.ones(cfg.bid_levels, dtype=np.int8)
-                if not speak:
+                if not speak[i]:
                     mask[1:] = 0
-                self._obs[a] = {"observation": v, "action_mask": mask}
+                self._obs[a] = {"observation": rows[i], "action_mask": mask}
             else:
-                self._obs[a] = v
+                self._obs[a] = rows[i]
             info = {
                 "question": game.item.question,
                 "round": game.round,

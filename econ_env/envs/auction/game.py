@@ -72,7 +72,7 @@ class AuctionGame:
         self.params: list[GenerationParams] = []
         self.round = 0
         self.history: list[RoundRecord] = []
-        self.prev_bids = np.zeros(self.n)
+        self.prev_bids: list[float] = [0.0] * self.n
         self.last_winners: tuple[int, ...] = ()
         self.last_price = 0.0
         self.spoke: list[set[str | None]] = []
@@ -88,7 +88,7 @@ class AuctionGame:
         self.item = item
         self.round = 0
         self.history = []
-        self.prev_bids = np.zeros(self.n)
+        self.prev_bids = [0.0] * self.n
         self.last_winners = ()
         self.last_price = 0.0
         self.spoke = [set() for _ in range(self.n)]
@@ -199,47 +199,49 @@ class AuctionGame:
         prompts alone would overdraw the budget (nothing is charged then).
         """
         cfg = self.config
-        bids = np.where([d.spoken for d in self.drafts], 0.0, bids)
-        bidding = [i for i in range(self.n) if bids[i] > 0.0 and bids[i] >= cfg.reserve]
-        bid_charges = {i: self.bid_cost(i) for i in bidding}
+        drafts = self.drafts
+        bid_list = [0.0 if d.spoken else float(b) for d, b in zip(drafts, bids, strict=True)]
+        bid_charges = {
+            i: (0 if drafts[i].prompt_billed else drafts[i].completion.prompt_tokens)
+            for i, b in enumerate(bid_list)
+            if b > 0.0 and b >= cfg.reserve
+        }
         total_bid = sum(bid_charges.values())
         billed = np.zeros(self.n, dtype=np.int64)
-        if total_bid > self.ledger.remaining:
+        remaining = self.ledger.remaining
+        if total_bid > remaining:
             self.stop_reason = "budget_exhausted"
             return None, billed
-        cap = self.ledger.remaining - total_bid
+        cap = remaining - total_bid
         if cfg.round_cap is not None:
             cap = min(cap, cfg.round_cap)
-        lengths = np.array([d.completion.completion_tokens for d in self.drafts], dtype=np.int64)
+        lengths = [d.completion.completion_tokens for d in drafts]
         result = run_auction(
             cfg.mechanism,
-            bids,
-            lengths,
+            np.array(bid_list),
+            np.array(lengths, dtype=np.int64),
             rng=rng,
             reserve=cfg.reserve,
             cap=cap,
             top_k=cfg.top_k,
             temperature=cfg.softmax_temperature,
         )
-        charges = []
-        for i, tokens in bid_charges.items():
-            if tokens:
-                charges.append((i, Role.BID, tokens))
-        for i in result.winners:
-            charges.append((i, Role.BROADCAST, int(lengths[i])))
-        self.ledger.charge_many(
-            [
-                (self.agents[i], role, tokens, self.drafts[i].call_index, self.round)
-                for i, role, tokens in charges
-            ]
-        )
+        charges = [(i, Role.BID, tokens) for i, tokens in bid_charges.items() if tokens]
+        charges += [(i, Role.BROADCAST, lengths[i]) for i in result.winners]
+        if charges:
+            self.ledger.charge_many(
+                [
+                    (self.agents[i], role, tokens, drafts[i].call_index, self.round)
+                    for i, role, tokens in charges
+                ]
+            )
         for i, _, tokens in charges:
             billed[i] += tokens
         for i in bid_charges:
-            self.drafts[i].prompt_billed = True
+            drafts[i].prompt_billed = True
         messages = []
         for i in result.winners:
-            d = self.drafts[i]
+            d = drafts[i]
             d.spoken = True
             self.spoke[i].add(d.answer)
             self.transcript.add(
@@ -251,18 +253,19 @@ class AuctionGame:
                 answer=d.answer,
             )
             messages.append((self.agents[i], d.text))
+        payments = result.payments.tolist()
         self.history.append(
             RoundRecord(
                 self.round,
-                tuple(float(b) for b in bids),
+                tuple(bid_list),
                 result.winners,
-                tuple(float(p) for p in result.payments),
+                tuple(payments),
                 float(result.clearing_price),
                 int(billed.sum()),
                 tuple(messages),
             )
         )
-        self.prev_bids = np.asarray(bids, dtype=np.float64)
+        self.prev_bids = bid_list
         self.last_winners = result.winners
         self.last_price = float(result.clearing_price)
         self.round += 1
