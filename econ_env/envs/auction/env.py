@@ -15,11 +15,15 @@ reset every bidder drafts an answer with the language-model backend (default: th
 ``simulated`` backend; one batched call). Then, round after round, every bidder in turn submits a
 bid for the right to broadcast its draft. When the last bidder of the round has acted, the
 auction mechanism picks the speaker(s), their drafts are broadcast to everyone, the bid prompts
-and the winners' messages are charged to the token budget, and the other bidders revise their
-drafts having read the broadcast (one batched call). The episode ends when every draft has the
-same answer (``consensus``), when no bidder can afford to bid (``budget_exhausted``) — both are
-terminations — or after ``max_rounds`` rounds (truncation). The final answer is the majority of
-the final drafts (``answer_rule``) and is checked against the gold answer.
+and the winners' messages are charged to the token budget, and every bidder that heard someone
+else's message revises its draft (one batched call; a sole winner keeps its draft and cannot
+win again before it has revised). The episode ends when every draft has the same answer
+(``consensus``), when the remaining budget cannot pay for any current draft's bid prompt and
+broadcast (``budget_exhausted``) — both are terminations — or after ``max_rounds`` rounds
+(truncation); the last round is not followed by a revision. The final answer is the majority of
+the final drafts (``answer_rule``) and is checked against the gold answer. With
+``mechanism="top_k"`` and ``top_k = n_agents`` everyone may speak every round: multi-agent
+debate.
 
 Token accounting follows DALA: a bidder pays the prompt tokens of the call that produced its
 draft (once per draft); a winner also pays its message's completion tokens; silent bidders pay
@@ -252,10 +256,10 @@ class AuctionEnv(AECEnv, EzPickle):
         elif game.round >= cfg.max_rounds:
             reason, truncated = "max_rounds", True
         else:
-            game.revise(result.winners, self.np_random)
+            game.revise(self.np_random)
             if cfg.stop_on_consensus and game.consensus():
                 reason = "consensus"
-            elif not game.any_bid_affordable():
+            elif not game.budget_left_for_a_message():
                 reason = "budget_exhausted"
         if reason is not None:
             correct = game.finish(reason)

@@ -4,8 +4,9 @@ One episode is one task item. ``start`` asks every agent for a draft (one batche
 call). ``settle`` runs one round once every agent has bid: the mechanism picks the speakers
 among the agents whose current draft is unspoken and fits the round's token cap; the bid
 prompts of the bidders and the winners' completions are charged to the ledger; winners'
-drafts are broadcast; if the episode goes on, the non-winners revise their drafts having read
-the broadcast (one batched call). The env (``env.py``) turns this into PettingZoo's AEC API.
+drafts are broadcast; if the episode goes on, every agent that heard someone else's broadcast
+(every non-winner, and each winner when several spoke) revises its draft (one batched call).
+The env (``env.py``) turns this into PettingZoo's AEC API.
 
 Billing (DALA's accounting): an agent that bids pays the prompt tokens of the call that
 produced its draft, once per draft; a winner also pays its draft's completion tokens. Silent
@@ -271,39 +272,39 @@ class AuctionGame:
         self.round += 1
         return result, billed
 
-    def revise(self, winners: tuple[int, ...], rng: np.random.Generator) -> None:
-        """Non-winners read this round's broadcasts and revise (one batched call)."""
+    def revise(self, rng: np.random.Generator) -> None:
+        """Every agent that heard someone else's broadcast this round revises (one batched call).
+
+        That is every non-winner, and also each winner when several agents spoke (so with
+        ``top_k = n_agents`` everyone speaks and revises every round: multi-agent debate). A
+        sole winner heard nothing new and keeps its (now spoken) draft.
+        """
         assert self.item is not None
-        heard_msgs = [m for m in self.transcript.public() if m.round == self.round - 1]
-        heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
-        who = [i for i in range(self.n) if i not in winners]
-        if not who or not heard_msgs:
-            return
-        requests = [
-            self._request(
-                i,
-                prompts.revise_messages(
-                    self.agents[i], self.n, self.item, self.drafts[i].text, heard_msgs
-                ),
-                "revise",
-                self.drafts[i].answer,
-                heard,
-                rng,
-            )
-            for i in who
-        ]
-        self._absorb(who, requests, Role.REVISE)
+        spoken = [m for m in self.transcript.public() if m.round == self.round - 1]
+        who, requests = [], []
+        for i, agent in enumerate(self.agents):
+            heard_msgs = [m for m in spoken if m.speaker != agent]
+            if not heard_msgs:
+                continue
+            d = self.drafts[i]
+            messages = prompts.revise_messages(agent, self.n, self.item, d.text, heard_msgs)
+            heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
+            who.append(i)
+            requests.append(self._request(i, messages, "revise", d.answer, heard, rng))
+        if who:
+            self._absorb(who, requests, Role.REVISE)
 
     def consensus(self) -> bool:
         """All drafts carry the same (non-empty) answer."""
         first = self.drafts[0].answer
         return first is not None and all(d.answer == first for d in self.drafts)
 
-    def any_bid_affordable(self) -> bool:
-        """Whether any agent could still bid next round without overdrawing the budget."""
+    def budget_left_for_a_message(self) -> bool:
+        """Whether the budget can still pay some current draft's bid prompt and broadcast."""
         remaining = self.ledger.remaining
-        return remaining > 0 and any(
-            not d.spoken and self.bid_cost(i) < remaining for i, d in enumerate(self.drafts)
+        return any(
+            self.bid_cost(i) + d.completion.completion_tokens <= remaining
+            for i, d in enumerate(self.drafts)
         )
 
     # ------------------------------------------------------------------ the end

@@ -262,3 +262,25 @@ def test_render_shows_rounds_bids_winners_and_tokens(capsys):
     human.reset(seed=0)
     assert human.render() is None
     assert "auction_v0" in capsys.readouterr().out
+
+
+def test_debate_everyone_speaks_and_revises_every_round():
+    # top_k = n_agents with everyone bidding is multi-agent debate: each round all speak, and
+    # every speaker revises after hearing the others, so it can speak again next round.
+    env = econ_env.auction_v0.env(
+        mechanism="top_k", top_k=3, stop_on_consensus=False, budget=10**6, max_rounds=4
+    )
+    _, final = run_episode(env, bid(1.0), seed=0)
+    game = env.unwrapped.game
+    assert final["bidder_0"][0]["stop_reason"] == "max_rounds"
+    assert [r.winners for r in game.history] == [(0, 1, 2)] * 4
+    revisions = [e for e in game.ledger.entries if e.role.value == "revise"]
+    assert len(revisions) == 3 * 3  # after rounds 1-3 (the last round is not followed by one)
+
+
+def test_single_bidder_speaks_once_then_plays_out_the_rounds():
+    env = econ_env.auction_v0.env(n_agents=1, stop_on_consensus=False, max_rounds=3)
+    _, final = run_episode(env, bid(1.0), seed=0)
+    game = env.unwrapped.game
+    assert final["bidder_0"][0]["stop_reason"] == "max_rounds"
+    assert [r.winners for r in game.history] == [(0,), (), ()]
