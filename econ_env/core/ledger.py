@@ -287,6 +287,10 @@ class TokenLedger:
                 built.append(self._make_entry(base + i, **spec))
             except TypeError as exc:  # missing or unknown keys
                 raise ValueError(f"entries_spec[{i}] is not a record() spec: {exc}") from None
+        return self._commit(built)
+
+    def _commit(self, built: list[LedgerEntry]) -> list[LedgerEntry]:
+        """Record validated entries, all or none: refuse the lot if their sum would overdraw."""
         total = sum(e.billed for e in built)
         remaining = self._budget - self._billed
         if total > remaining:
@@ -365,13 +369,7 @@ class TokenLedger:
         base = len(self._entries)
         for spec in specs:
             built.append(self._make_charge(base + len(built), pending, spec))
-        total = sum(e.billed for e in built)
-        remaining = self._budget - self._billed
-        if total > remaining:
-            raise BudgetExceeded(total, remaining, built[0].agent, built[0].role)
-        for e in built:
-            self._apply(e)
-        return built
+        return self._commit(built)
 
     def can_afford(self, tokens: int) -> bool:
         """Whether ``tokens`` more billed tokens fit in the remaining budget."""
