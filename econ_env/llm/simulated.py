@@ -74,6 +74,10 @@ repeats for games with more than 8 agents."""
 _MASK64 = (1 << 64) - 1
 _NUM_RE = re.compile(r"-?\d+(?:\.\d+)?")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FILLER = (
+    "Working through the steps carefully, I combine the partial results and check each "
+    "operation against the question before moving on. "
+)
 _OPENINGS = ("Let me work through this.", "Let me think step by step.", "Reading carefully.")
 
 
@@ -325,7 +329,7 @@ class SimulatedBackend:
             answer, correct = self._answer(item, meta, role, temp, rng)
             rho = p.confidence_correlation
             z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
-            text = self._text(item, meta, role, answer, truncated)
+            text = self._text(item, meta, role, answer, truncated, tokens)
         shift = p.temperature_confidence * d_temp
         return Completion(
             text=text,
@@ -395,16 +399,30 @@ class SimulatedBackend:
         return distractors[-1]
 
     def _text(
-        self, item: Any, meta: Mapping[str, Any], role: str, answer: str, truncated: bool
+        self,
+        item: Any,
+        meta: Mapping[str, Any],
+        role: str,
+        answer: str,
+        truncated: bool,
+        tokens: int,
     ) -> str:
-        """Templated reasoning mentioning the question's numbers, ending with the boxed answer."""
+        """Templated reasoning mentioning the question's numbers, ending with the boxed answer.
+
+        Filler reasoning steps (without digits) pad the text to about ``tokens *
+        chars_per_token`` characters, so the text is as long as its simulated token count says
+        and prompts that quote it (revisions) grow the way they would with a real model.
+        """
         numbers = _question_numbers(item.question)
         parts = [_OPENINGS[meta.get("agent_index", 0) % len(_OPENINGS)]]
         if role == "revise" and meta.get("heard"):
             parts.append(f"Others answered {', '.join(meta['heard'])}.")
         if numbers:
             parts.append(f"The question involves {', '.join(numbers)}.")
-        parts.append("Working through the steps carefully")
-        if truncated:
-            return " ".join(parts) + " ..."
-        return " ".join(parts) + f". The answer is \\boxed{{{answer}}}."
+        ending = " ..." if truncated else f" The answer is \\boxed{{{answer}}}."
+        head = " ".join(parts)
+        missing = int(tokens * self.params.chars_per_token) - len(head) - len(ending)
+        if missing > 0:
+            reps = missing // len(_FILLER) + 1
+            head = f"{head} {(_FILLER * reps)[:missing].rsplit(' ', 1)[0]}"
+        return head + ending

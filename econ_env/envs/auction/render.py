@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 _WIDTH = 78
 
 
-def _clip(text: str, width: int = 300) -> str:
+def _clip(text: str, head: int = 160, tail: int = 90) -> str:
+    """One line: the start and the end (where the answer is) of a long message."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
+    return text if len(text) <= head + tail + 5 else f"{text[:head]} [...] {text[-tail:]}"
 
 
 def render_text(game: AuctionGame, config: AuctionConfig) -> str:
