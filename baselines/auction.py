@@ -102,10 +102,3 @@ class RoundRobin(Policy):
 POLICIES: dict[str, Callable[..., Policy]] = {
     p.name: p for p in (RandomBidder, TruthfulBidder, AlwaysSpeak, Silent, RoundRobin)
 }
-
-
-def make_policy(name: str, env: Any, seed: int = 0) -> Policy:
-    """Build a baseline policy by name (``ValueError`` listing the names otherwise)."""
-    if name not in POLICIES:
-        raise ValueError(f"unknown policy {name!r}; one of {sorted(POLICIES)}")
-    return POLICIES[name](env, seed=seed)

@@ -1,4 +1,4 @@
-"""AEC turns per second of auction_v0 against PettingZoo's tictactoe_v3, measured in one run.
+"""AEC turns per second of auction_v0 and debate_v0 against PettingZoo's tictactoe_v3, in one run.
 
 Both environments are driven by the same loop (``agent_iter`` / ``last`` / random masked
 ``action_space.sample`` / ``step``, resetting when an episode ends); the rounds of the two are
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import statistics
 import time
@@ -77,7 +78,11 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20_000, help="turns per measurement")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved measurements")
     parser.add_argument("--profile", action="store_true", help="profile auction_v0")
+    parser.add_argument(
+        "--skip-minilm", action="store_true", help="leave out debate_v0 with the MiniLM embedder"
+    )
     args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported (MiniLM)
 
     import pettingzoo
 
@@ -90,14 +95,22 @@ def main() -> None:
         ),
         # bundled GSM8K items cost ~2 us to sample vs ~50 us for a reasoning-gym item
         "auction_v0 (bundled gsm8k)": lambda: econ_env.auction_v0.env(task="gsm8k"),
+        "debate_v0 (hashed embedder)": lambda: econ_env.debate_v0.env(embedder="hashed"),
         "tictactoe_v3": lambda: pettingzoo.make("aec", "classic/tictactoe_v3"),
     }
-    for make in contenders.values():  # warm up imports and caches
-        turns_per_second(make, 500, seed=0)
+    # a real sentence-embedding model is ~100x slower per round: measured on fewer turns
+    turns = dict.fromkeys(contenders, args.turns)
+    if not args.skip_minilm:
+        contenders["debate_v0 (all-MiniLM-L6-v2)"] = lambda: econ_env.debate_v0.env(
+            embedder="minilm"
+        )
+        turns["debate_v0 (all-MiniLM-L6-v2)"] = max(args.turns // 50, 100)
+    for make in contenders.values():  # warm up imports, model loads and caches
+        turns_per_second(make, 100, seed=0)
     rates: dict[str, list[float]] = {k: [] for k in contenders}
     for rep in range(args.repeats):
         for name, make in contenders.items():
-            rates[name].append(turns_per_second(make, args.turns, seed=rep))
+            rates[name].append(turns_per_second(make, turns[name], seed=rep))
     ref = rates["tictactoe_v3"]
     print(f"{'environment':<28} {'median turns/s':>15} {'ratio vs tictactoe_v3':>22}")
     for name, values in rates.items():

@@ -14,4 +14,8 @@ from econ_env.utils import callable_module, parallel_from
 __all__ = ["AuctionEnv", "env", "parallel_env", "raw_env"]
 
 parallel_env = parallel_from(raw_env)
+
+FULL_LENGTH_CONFIG = {"stop_on_consensus": False, "budget": 10**7, "invalid_action": "silence"}
+"""Overrides under which every episode runs exactly ``max_rounds`` rounds, even with actions
+sampled without masks (PettingZoo's ``max_cycles_test`` and fixed-length experiments)."""
 callable_module(__name__)

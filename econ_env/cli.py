@@ -5,6 +5,8 @@
 - ``econ-env eval --policy truthful --policy silent --episodes 200 -c mechanism=vcg``: the same
   for chosen policies (baseline names or ``module:Class``) and config overrides.
 - ``econ-env render --seed 0``: play one episode with a policy and print its transcript.
+- ``econ-env run debate_v0 --episodes 20 -c groups=2 --render``: play episodes of any env with
+  a policy and print a readable summary (accuracy, stop reasons, tokens per role, rewards).
 - ``econ-env envs``: list the registered environments.
 """
 
@@ -34,21 +36,27 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _policy_factory(spec: str) -> Any:
-    from baselines import POLICIES
+def _policy_factory(spec: str, env_fn: Any) -> Any:
+    from baselines import policies_for
 
-    if spec in POLICIES:
-        return lambda env, seed: POLICIES[spec](env, seed=seed)
+    table = policies_for(env_fn())
+    if spec in table:
+        return lambda env, seed: table[spec](env, seed=seed)
     module, sep, attr = spec.partition(":")
     if not sep:
         raise SystemExit(
-            f"econ-env: unknown policy {spec!r}; a baseline {sorted(POLICIES)} or module:Class"
+            f"econ-env: unknown policy {spec!r}; a baseline {sorted(table)} or module:Class"
         )
     cls = getattr(importlib.import_module(module), attr)
     return lambda env, seed: cls(env, seed=seed)
 
 
 def _env_fn(env_name: str, overrides: dict[str, Any]) -> Any:
+    from econ_env.registration import ENV_IDS
+
+    names = sorted(m.rsplit(".", 1)[1] for m in ENV_IDS.values())
+    if env_name not in names:
+        raise SystemExit(f"econ-env: unknown environment {env_name!r}; one of {names}")
     module = importlib.import_module(f"econ_env.{env_name}")
     try:
         module.env(**overrides)
@@ -65,7 +73,7 @@ def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
     results = [
         evaluate(
             env_fn,
-            _policy_factory(p),
+            _policy_factory(p, env_fn),
             name=p,
             episodes=args.episodes,
             seed=args.seed,
@@ -81,13 +89,40 @@ def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.config)
-    env = _env_fn(args.env, {**overrides, "render_mode": "ansi"})()
-    policy = _policy_factory(args.policy)(env, args.seed)
+    env_fn = _env_fn(args.env, {**overrides, "render_mode": "ansi"})
+    env = env_fn()
+    policy = _policy_factory(args.policy or _default_policy(args.env), env_fn)(env, args.seed)
     env.reset(seed=args.seed)
     for agent in env.agent_iter():
         obs, _, term, trunc, _ = env.last()
         env.step(None if term or trunc else policy.act(obs, agent))
     print(env.unwrapped.render())
+    return 0
+
+
+def _default_policy(env_name: str) -> str:
+    return "neutral" if env_name.startswith("debate") else "truthful"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from econ_env.bench.summary import run_episodes
+
+    overrides = _parse_overrides(args.config)
+    if args.render:
+        overrides["render_mode"] = "ansi"
+    env_fn = _env_fn(args.env_name, overrides)
+    env = env_fn()
+    name = args.policy or _default_policy(args.env_name)
+    policy = _policy_factory(name, env_fn)(env, args.seed)
+
+    def show_first(e: Any, ep: int) -> None:
+        if args.render and ep == 0:
+            print(e.unwrapped.render())
+
+    summary = run_episodes(
+        env, policy, policy_name=name, episodes=args.episodes, seed=args.seed, on_episode=show_first
+    )
+    print(summary.format())
     return 0
 
 
@@ -124,7 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev.add_argument("--no-progress", action="store_true")
     rd = sub.add_parser("render", help="play one episode and print its transcript")
     common(rd)
-    rd.add_argument("--policy", default="truthful")
+    rd.add_argument("--policy", default=None, help="baseline (default: truthful / neutral)")
+    run = sub.add_parser("run", help="play episodes of an env and print a readable summary")
+    run.add_argument("env_name", help="auction_v0 or debate_v0")
+    run.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--episodes", type=int, default=20)
+    run.add_argument("--policy", default=None, help="baseline name or module:Class")
+    run.add_argument("--render", action="store_true", help="print the first episode's transcript")
     sub.add_parser("envs", help="list registered environments")
 
     args = parser.parse_args(argv)
@@ -134,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_eval(args, args.policy)
     if args.command == "render":
         return cmd_render(args)
+    if args.command == "run":
+        return cmd_run(args)
     import econ_env.registration as reg
 
     for env_id in reg.ENV_IDS:

@@ -4,7 +4,9 @@ It is the default backend for RL: fast (a few µs per request), seeded, and it e
 with a real ``\\boxed{...}`` answer, so answer extraction, transcripts and rendering work unchanged.
 All token counts are the *simulated model's* counts (a lognormal length model and a
 characters-per-token prompt model whose parameters are later fitted to real traces), not a real
-tokenizer's count.
+tokenizer's count. It plays both games: the auction's bidders (roles ``draft`` / ``revise``) and
+the debate's coordinator (``strategy`` / ``commitment``, ``agent_index = -1``) and executors
+(``answer``).
 
 Simulation hints read from ``GenRequest.meta``:
 
@@ -12,23 +14,32 @@ Simulation hints read from ``GenRequest.meta``:
   ``meta["difficulty"]`` in [0, 1] (default 0.5), ``meta["choices"]`` for choice items (default
   4 options). Without an item the backend returns a short generic text with no boxed answer, with
   simulated token counts and confidence signals (latent ``z ~ N(0, 1)``).
-- ``"agent_index"`` (int >= 0, default 0): which entry of ``SimParams.skill`` to use.
-- ``"role"`` (str, default ``"draft"``): ``"revise"`` answers again after hearing broadcasts; any
-  other role ("draft", "strategy", "commitment", "answer", ...) answers afresh like a draft.
-  ``SimParams.role_length_mu`` may give a role its own length.
-- ``"own_answer"`` (str | None): the agent's previous answer (used by ``"revise"``).
-- ``"heard"`` (tuple of str): canonical answers broadcast to the agent since its last answer.
+- ``"agent_index"`` (int, default 0): ``i >= 0`` uses ``SimParams.skill_of(i)``; ``-1`` is the
+  coordinator, whose skill is ``coordinator_skill`` (roles strategy / commitment always use it).
+- ``"role"`` (str, default ``"draft"``): ``"draft"`` answers afresh; ``"revise"`` answers again
+  after hearing broadcasts; ``"strategy"`` writes a plan with no answer; ``"commitment"`` commits
+  to an answer from the heard ones; ``"answer"`` is a debate executor (revise-like when it heard
+  a commitment, else a draft); any other role answers like a draft. ``SimParams.role_length_mu``
+  gives a role its own length.
+- ``"own_answer"`` (str | None): the agent's previous answer (roles revise / answer).
+- ``"heard"`` (tuple of str): canonical answers broadcast to the agent since its last answer
+  (revise), the previous commitment (answer), the executors' answers (commitment); ``None`` or
+  empty entries (truncated outputs) are ignored by answer / commitment.
+- ``"strategy_good"`` (bool | None): whether the strategy in the prompt carries the correct-method
+  hint; ``True`` adds ``strategy_bonus`` to the answer logit. Get it from a strategy text with
+  :func:`strategy_is_good` (``None`` for text the simulator did not write: no bonus).
 
 The model (every effect is a named field of :class:`SimParams`):
 
-- correctness: ``p = sigmoid(skill[agent] - difficulty_weight*(difficulty - 0.5)
-  - temperature_effect*max(0, T - t_ref))``.
+- correctness: ``p = sigmoid(skill - difficulty_weight*(difficulty - 0.5)
+  - temperature_effect*max(0, T - t_ref) + strategy_bonus*[strategy_good])``.
 - wrong answers are clustered so agents can agree on a wrong answer: each item has a small fixed
   set of distractors derived from its id (numeric: gold ± 1, ±10, ×10, ×2, /10 ...; choice: the
   other letters; latex: perturbed expressions; code: wrong-snippet markers), drawn with weights
-  ``exp(-k * distractor_skew / T)`` for the k-th distractor; higher T flattens them (more
-  entropy), and T = 0 (greedy) always gives the modal distractor. The correctness draw itself
-  stays stochastic at T = 0 (it models the agent's uncertainty about the item, not sampling).
+  ``exp(-k * distractor_skew / T')`` for the k-th distractor, ``T' = T * top_p**top_p_focus``
+  (``top_p_focus = 0``, the default, ignores top_p); higher T flattens them (more entropy), and
+  T = 0 (greedy) always gives the modal distractor. The correctness draw itself stays stochastic
+  at T = 0 (it models the agent's uncertainty about the item, not sampling).
 - revise: with probability ``min(1, (influence + truth_bias*[plurality is correct]) * share)`` the
   agent adopts the plurality heard answer (``share`` = fraction of heard answers equal to it;
   answers are grouped by ``normalize_answer`` and judged by ``check_answer`` from
@@ -36,9 +47,22 @@ The model (every effect is a named field of :class:`SimParams`):
   otherwise with probability ``min(1, stickiness + truth_bias*[own answer is correct])`` it keeps
   its own answer; otherwise it answers afresh. ``truth_bias`` makes correct answers spread and
   persist more than wrong ones, which is what makes communication useful.
+- answer (executor): with a heard commitment, as revise but the adoption probability is
+  multiplied by ``follow_factor(T) = exp(-follow_temperature * max(0, T - t_ref))``: a
+  conservative (low-T) belief follows the commitment, an exploratory (high-T) one diversifies.
+  With nothing heard it is a draft (its own answer is ignored).
+- strategy: with probability ``strategy_hint`` the plan names the correct method
+  (:data:`STRATEGY_GOOD`), otherwise a generic one (:data:`STRATEGY_GENERIC`); it mentions the
+  question's numbers and never contains a boxed answer. Its confidence latent uses
+  ``s = +1`` for a good plan.
+- commitment: with probability ``coordinator_fidelity`` the coordinator commits to the plurality
+  of the heard answers (ties: the first heard); otherwise (and always when it heard nothing) it
+  answers itself like a draft with ``coordinator_skill``. The short text ends in the boxed answer.
 - lengths: ``completion_tokens = round(lognormal(mu, length_sigma))`` with ``mu`` =
-  ``role_length_mu[role]`` or ``length_mu``, raised to ``min_tokens``; a draw above
-  ``max_tokens`` is clipped, gets ``finish_reason="length"`` and a truncated text with no answer.
+  ``role_length_mu[role]`` or ``length_mu`` (minus ``repetition_shortening * (penalty - 1)``;
+  0 by default), raised to ``min_tokens``; a draw above ``max_tokens`` is clipped, gets
+  ``finish_reason="length"`` and a truncated text with no answer. Defaults: strategy ~40 tokens
+  (13% truncated at the hard cap 70), commitment ~20 (3% over 50).
   ``prompt_tokens = ceil(total content chars / chars_per_token) + per_message_overhead * n_msgs``.
 - confidence: ``z = rho*s + sqrt(1 - rho^2)*eps`` with ``s = +1`` if correct else -1,
   ``eps ~ N(0, 1)`` and ``rho = confidence_correlation``; with ``dT = T - t_ref`` and
@@ -47,8 +71,38 @@ The model (every effect is a named field of :class:`SimParams`):
 
 Randomness: a request with ``seed`` draws only from ``random.Random`` seeded by (backend seed,
 request seed), so its completion does not depend on the rest of the batch; a request without a
-seed draws from the backend's own ``random.Random(seed)``. ``top_p``, ``repetition_penalty`` and
-``belief`` are ignored. The global random state is never used.
+seed draws from the backend's own ``random.Random(seed)``. ``belief`` is ignored. The global
+random state is never used.
+
+Effect sizes (default parameters)
+---------------------------------
+Measured by ``OMP_NUM_THREADS=1 python benchmarks/simulated_effects.py --n 4000 --seed 0``
+(16 numeric items of difficulty 0.5, executors 0..3, 4000 seeded requests per cell). ``acc``:
+executor accuracy with nothing heard (``+hint``: ``strategy_good=True``); ``distinct/4``: mean
+number of distinct answers among 4 executors, ``split``: rate of a non-unanimous round;
+``follow_ok`` / ``follow_bad``: agreement with a correct / wrong (modal distractor) commitment,
+own answer from an earlier draft. Temperatures at or below ``t_ref = 0.7`` carry no accuracy or
+following penalty; lower ones only concentrate the wrong answers::
+
+    ===  =====  ========  ==========  =====  =========  ==========
+      T    acc  acc+hint  distinct/4  split  follow_ok  follow_bad
+    ===  =====  ========  ==========  =====  =========  ==========
+    0.1  0.613     0.727        1.85  0.852      0.932       0.736
+    0.7  0.609     0.699        2.16  0.862      0.930       0.688
+    1.3  0.451     0.582        2.56  0.949      0.718       0.480
+    ===  =====  ========  ==========  =====  =========  ==========
+
+Coordinator commitments (T = 0.7, ``max_tokens=50``) given 0..3 of 3 heard answers correct
+(accuracy among untruncated commitments; expected ``0.8*[plurality correct] + 0.2*0.73``)::
+
+    ========  ==========  =========
+    heard ok  commit acc  truncated
+    ========  ==========  =========
+         0/3       0.150      0.031
+         1/3       0.283      0.030
+         2/3       0.948      0.030
+         3/3       0.956      0.031
+    ========  ==========  =========
 """
 
 from __future__ import annotations
@@ -65,7 +119,14 @@ from typing import Any
 from econ_env.llm.base import Completion, GenRequest
 from econ_env.tasks.answers import check_answer, normalize_answer
 
-__all__ = ["DEFAULT_SKILL", "SimParams", "SimulatedBackend"]
+__all__ = [
+    "DEFAULT_SKILL",
+    "STRATEGY_GENERIC",
+    "STRATEGY_GOOD",
+    "SimParams",
+    "SimulatedBackend",
+    "strategy_is_good",
+]
 
 DEFAULT_SKILL: tuple[float, ...] = (0.8, 0.4, 0.0, 0.6, 0.2, 0.5, 0.3, 0.4)
 """Default per-agent skills (mean 0.4: ~60% correct at difficulty 0.5, T = 0.7); the tuple
@@ -79,6 +140,10 @@ _FILLER = (
     "operation against the question before moving on. "
 )
 _OPENINGS = ("Let me work through this.", "Let me think step by step.", "Reading carefully.")
+STRATEGY_GOOD = "Method: apply the operations the question states, in order."
+"""Marker of a strategy that points at the correct method (see :func:`strategy_is_good`)."""
+STRATEGY_GENERIC = "Method: estimate from the largest quantity, then adjust."
+"""Marker of a generic strategy with no useful hint."""
 
 
 def _finite(name: str, value: float, lo: float = -math.inf, hi: float = math.inf) -> None:
@@ -110,6 +175,16 @@ class SimParams:
         logprob_offset, logprob_slope: ``a``, ``b`` in ``mean_logprob = -softplus(a - b*z)``.
         entropy_offset, entropy_slope: ``c``, ``d`` in ``mean_entropy = softplus(c - d*z)``.
         temperature_confidence: shift of both signals per unit of ``T - t_ref``; >= 0.
+        coordinator_skill: logit skill of the coordinator (``agent_index = -1``); finite.
+        coordinator_fidelity: probability that a commitment takes the heard plurality, [0, 1].
+        strategy_hint: probability that a strategy names the correct method, in [0, 1].
+        strategy_bonus: logit bonus of an answer whose prompt has a good strategy; >= 0.
+        follow_temperature: decay of an executor's commitment-following per unit of
+            ``T - t_ref`` above 0; >= 0.
+        top_p_focus: exponent sharpening distractors by ``T' = T * top_p**top_p_focus``; >= 0
+            (0 = top_p ignored).
+        repetition_shortening: log-length reduction per unit of ``repetition_penalty - 1``;
+            >= 0 (0 = ignored).
     """
 
     skill: float | tuple[float, ...] = DEFAULT_SKILL
@@ -122,7 +197,11 @@ class SimParams:
     stickiness: float = 0.6
     truth_bias: float = 0.2
     length_mu: float = 5.0
-    role_length_mu: tuple[tuple[str, float], ...] = (("revise", 4.5),)
+    role_length_mu: tuple[tuple[str, float], ...] = (
+        ("revise", 4.5),
+        ("strategy", math.log(40.0)),
+        ("commitment", math.log(20.0)),
+    )
     length_sigma: float = 0.5
     min_tokens: int = 8
     chars_per_token: float = 4.0
@@ -133,6 +212,13 @@ class SimParams:
     entropy_offset: float = -0.3
     entropy_slope: float = 0.5
     temperature_confidence: float = 1.0
+    coordinator_skill: float = 1.0
+    coordinator_fidelity: float = 0.8
+    strategy_hint: float = 0.6
+    strategy_bonus: float = 0.5
+    follow_temperature: float = 1.0
+    top_p_focus: float = 0.0
+    repetition_shortening: float = 0.0
 
     def __post_init__(self) -> None:
         skill = self.skill
@@ -147,13 +233,27 @@ class SimParams:
             object.__setattr__(self, "skill", skill)
         for name in ("difficulty_weight", "temperature_effect", "t_ref", "distractor_skew"):
             _finite(name, getattr(self, name), 0.0)
-        for name in ("influence", "stickiness", "truth_bias"):
+        for name in (
+            "influence",
+            "stickiness",
+            "truth_bias",
+            "coordinator_fidelity",
+            "strategy_hint",
+        ):
             _finite(name, getattr(self, name), 0.0, 1.0)
         _finite("confidence_correlation", self.confidence_correlation, -1.0, 1.0)
         _finite("length_mu", self.length_mu, 0.0, 12.0)
         _finite("length_sigma", self.length_sigma, 0.0, 3.0)
         _finite("chars_per_token", self.chars_per_token, 1e-9, 100.0)
-        _finite("temperature_confidence", self.temperature_confidence, 0.0)
+        for name in (
+            "temperature_confidence",
+            "strategy_bonus",
+            "follow_temperature",
+            "top_p_focus",
+            "repetition_shortening",
+        ):
+            _finite(name, getattr(self, name), 0.0)
+        _finite("coordinator_skill", self.coordinator_skill)
         for name in ("logprob_offset", "logprob_slope", "entropy_offset", "entropy_slope"):
             _finite(name, getattr(self, name))
         for name, lo, hi in (
@@ -177,8 +277,11 @@ class SimParams:
     def skill_of(self, agent_index: int) -> float:
         """Skill of one agent (``ValueError`` naming the index when the tuple is too short).
 
-        The default tuple, :data:`DEFAULT_SKILL`, repeats for games with more than 8 agents.
+        ``-1`` is the coordinator (``coordinator_skill``). The default tuple,
+        :data:`DEFAULT_SKILL`, repeats for games with more than 8 agents.
         """
+        if agent_index == -1:
+            return self.coordinator_skill
         if self.skill == DEFAULT_SKILL and agent_index >= 0:
             return DEFAULT_SKILL[agent_index % len(DEFAULT_SKILL)]
         if isinstance(self.skill, tuple):
@@ -318,6 +421,8 @@ class SimulatedBackend:
             req.messages
         )
         mu = self._role_mu.get(role, p.length_mu)
+        if p.repetition_shortening:
+            mu -= p.repetition_shortening * (req.repetition_penalty - 1.0)
         want = max(p.min_tokens, round(math.exp(mu + p.length_sigma * rng.gauss(0.0, 1.0))))
         truncated = want > req.max_tokens
         tokens = req.max_tokens if truncated else want
@@ -326,10 +431,13 @@ class SimulatedBackend:
             z = rng.gauss(0.0, 1.0)
             text = "I have considered the request and will respond briefly."
         else:
-            answer, correct = self._answer(item, meta, role, temp, rng)
+            if role == "strategy":
+                answer, correct = "", rng.random() < p.strategy_hint
+            else:
+                answer, correct = self._answer(item, meta, role, req, rng)
             rho = p.confidence_correlation
             z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
-            text = self._text(item, meta, role, answer, truncated, tokens)
+            text = self._text(item, meta, role, answer, correct, truncated, tokens)
         shift = p.temperature_confidence * d_temp
         return Completion(
             text=text,
@@ -341,38 +449,52 @@ class SimulatedBackend:
         )
 
     def _answer(
-        self, item: Any, meta: Mapping[str, Any], role: str, temp: float, rng: random.Random
+        self, item: Any, meta: Mapping[str, Any], role: str, req: GenRequest, rng: random.Random
     ) -> tuple[str, bool]:
         """Draw (answer, is_correct) for one agent on one item."""
         p = self.params
         gold, kind = item.gold, item.kind
-        if role == "revise":
+        temp = req.temperature
+        if role == "revise" or role == "answer":
             heard = meta.get("heard") or ()
+            if role == "answer":
+                heard = tuple(h for h in heard if h)
             if heard:
                 plural, share = _plurality(heard, kind)
                 plural_ok = _same(plural, gold, kind)
                 adopt = (p.influence + p.truth_bias * plural_ok) * share
+                if role == "answer" and temp > p.t_ref:
+                    adopt *= math.exp(-p.follow_temperature * (temp - p.t_ref))
                 if rng.random() < adopt:
                     return plural, plural_ok
             own = meta.get("own_answer")
-            if own is not None:
+            if own is not None and (heard or role == "revise"):
                 own_ok = _same(own, gold, kind)
                 if rng.random() < p.stickiness + p.truth_bias * own_ok:
                     return own, own_ok
+        elif role == "commitment":
+            heard = tuple(h for h in meta.get("heard") or () if h)
+            if heard and rng.random() < p.coordinator_fidelity:
+                plural = _plurality(heard, kind)[0]
+                return plural, _same(plural, gold, kind)
         difficulty = float(item.meta.get("difficulty", 0.5))
         if not 0.0 <= difficulty <= 1.0:
             raise ValueError(
                 f"item {item.id!r}: meta['difficulty'] must be in [0, 1], got {difficulty}"
             )
-        agent = meta.get("agent_index", 0)
+        agent = -1 if role == "commitment" else meta.get("agent_index", 0)
         logit = (
             p.skill_of(agent)
             - p.difficulty_weight * (difficulty - 0.5)
             - p.temperature_effect * max(0.0, temp - p.t_ref)
         )
+        if meta.get("strategy_good"):
+            logit += p.strategy_bonus
         p_correct = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
         if rng.random() < p_correct:
             return gold, True
+        if p.top_p_focus and req.top_p < 1.0:
+            temp *= req.top_p**p.top_p_focus
         return self._distractor(item, temp, rng), False
 
     def _distractor(self, item: Any, temp: float, rng: random.Random) -> str:
@@ -404,25 +526,53 @@ class SimulatedBackend:
         meta: Mapping[str, Any],
         role: str,
         answer: str,
+        correct: bool,
         truncated: bool,
         tokens: int,
     ) -> str:
-        """Templated reasoning mentioning the question's numbers, ending with the boxed answer.
+        """Templated text mentioning the question's numbers, ending with the boxed answer.
 
-        Filler reasoning steps (without digits) pad the text to about ``tokens *
+        A strategy ends with a check instruction instead (no answer) and carries its method
+        marker. Filler reasoning steps (without digits) pad the text to about ``tokens *
         chars_per_token`` characters, so the text is as long as its simulated token count says
         and prompts that quote it (revisions) grow the way they would with a real model.
         """
         numbers = _question_numbers(item.question)
-        parts = [_OPENINGS[meta.get("agent_index", 0) % len(_OPENINGS)]]
-        if role == "revise" and meta.get("heard"):
-            parts.append(f"Others answered {', '.join(meta['heard'])}.")
-        if numbers:
-            parts.append(f"The question involves {', '.join(numbers)}.")
-        ending = " ..." if truncated else f" The answer is \\boxed{{{answer}}}."
+        heard = meta.get("heard")
+        if role == "strategy":
+            parts = ["Plan:"]
+            if numbers:
+                parts.append(f"identify the quantities {', '.join(numbers)}.")
+            parts.append(STRATEGY_GOOD if correct else STRATEGY_GENERIC)
+            ending = " ..." if truncated else " Check the result before answering."
+        else:
+            parts = [_OPENINGS[meta.get("agent_index", 0) % len(_OPENINGS)]]
+            if role == "commitment":
+                if heard:
+                    parts.append("I weighed the executors' answers against my own check.")
+            elif role == "revise" and heard:
+                parts.append(f"Others answered {', '.join(heard)}.")
+            elif role == "answer" and heard and heard[0]:
+                parts.append(f"The coordinator committed to {heard[0]}.")
+            if numbers and role != "commitment":
+                parts.append(f"The question involves {', '.join(numbers)}.")
+            ending = " ..." if truncated else f" The answer is \\boxed{{{answer}}}."
         head = " ".join(parts)
         missing = int(tokens * self.params.chars_per_token) - len(head) - len(ending)
         if missing > 0:
             reps = missing // len(_FILLER) + 1
             head = f"{head} {(_FILLER * reps)[:missing].rsplit(' ', 1)[0]}"
         return head + ending
+
+
+def strategy_is_good(text: str) -> bool | None:
+    """Whether a simulated strategy text names the correct method (``meta["strategy_good"]``).
+
+    ``True`` for :data:`STRATEGY_GOOD`, ``False`` for :data:`STRATEGY_GENERIC`, ``None`` for any
+    other text (a real model's strategy: the simulated executors then get no bonus).
+    """
+    if STRATEGY_GOOD in text:
+        return True
+    if STRATEGY_GENERIC in text:
+        return False
+    return None

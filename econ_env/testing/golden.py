@@ -35,6 +35,13 @@ GOLDEN_CASES: dict[str, tuple[str, dict[str, Any], int]] = {
         {"mechanism": "first_price", "reward_mode": "individual", "belief_dim": 3, "task": "gsm8k"},
         5,
     ),
+    # the hashed embedder is exact across machines; MiniLM floats may differ in the last bits
+    "debate_default": ("econ_env.debate_v0", {"embedder": "hashed"}, 7),
+    "debate_groups_discrete": (
+        "econ_env.debate_v0",
+        {"n_agents": 4, "groups": 2, "action_type": "discrete", "embedder": "hashed"},
+        3,
+    ),
 }
 
 

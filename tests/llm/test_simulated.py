@@ -272,6 +272,15 @@ def test_higher_temperature_raises_entropy():
         ("logprob_offset", float("nan")),
         ("entropy_slope", float("inf")),
         ("temperature_confidence", -1.0),
+        ("coordinator_skill", float("nan")),
+        ("coordinator_fidelity", 1.2),
+        ("coordinator_fidelity", -0.1),
+        ("strategy_hint", 1.5),
+        ("strategy_bonus", -0.5),
+        ("follow_temperature", -1.0),
+        ("follow_temperature", float("inf")),
+        ("top_p_focus", -1.0),
+        ("repetition_shortening", -0.2),
     ],
 )
 def test_invalid_params_raise_naming_the_field(field, value):
@@ -316,6 +325,13 @@ params_st = st.builds(
     entropy_offset=st.floats(-50, 50),
     entropy_slope=st.floats(-20, 20),
     temperature_confidence=st.floats(0, 10),
+    coordinator_skill=st.floats(-10, 10),
+    coordinator_fidelity=st.floats(0, 1),
+    strategy_hint=st.floats(0, 1),
+    strategy_bonus=st.floats(0, 10),
+    follow_temperature=st.floats(0, 10),
+    top_p_focus=st.floats(0, 5),
+    repetition_shortening=st.floats(0, 10),
 )
 
 
@@ -326,20 +342,36 @@ params_st = st.builds(
     max_tokens=st.integers(1, 4096),
     temperature=st.floats(0, 2),
     seed=st.one_of(st.none(), st.integers(-(2**70), 2**70)),
-    agent=st.integers(0, 3),
-    role=st.sampled_from(["draft", "revise", "strategy"]),
+    agent=st.integers(-1, 3),
+    role=st.sampled_from(["draft", "revise", "strategy", "commitment", "answer"]),
     heard=st.lists(st.sampled_from(["19", "20", "C", "A"]), max_size=4).map(tuple),
+    top_p=st.floats(0.01, 1.0),
+    penalty=st.floats(1.0, 3.0),
+    strategy_good=st.sampled_from([None, True, False]),
 )
-def test_outputs_are_always_valid(params, item, max_tokens, temperature, seed, agent, role, heard):
+def test_outputs_are_always_valid(
+    params, item, max_tokens, temperature, seed, agent, role, heard, top_p, penalty, strategy_good
+):
     meta = {"agent_index": agent, "role": role, "heard": heard, "own_answer": "20"}
-    r = req(item, seed=seed, max_tokens=max_tokens, temperature=temperature, **meta)
+    meta["strategy_good"] = strategy_good
+    r = GenRequest(
+        MSGS,
+        max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        repetition_penalty=penalty,
+        seed=seed,
+        meta={**meta, "item": item} if item is not None else meta,
+    )
     (c,) = SimulatedBackend(params, seed=1).generate([r])
     assert 0 <= c.completion_tokens <= max_tokens
     assert c.prompt_tokens >= 0
     assert math.isfinite(c.mean_logprob) and c.mean_logprob <= 0.0
     assert math.isfinite(c.mean_entropy) and c.mean_entropy >= 0.0
     assert c.finish_reason in ("stop", "length")
-    if item is not None:
+    if item is not None and role == "strategy":
+        assert "\\boxed" not in c.text  # a plan never answers
+    elif item is not None:
         assert (c.finish_reason == "stop") == (boxed(c) is not None)
 
 

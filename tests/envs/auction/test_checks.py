@@ -4,7 +4,7 @@ import pytest
 
 import econ_env
 from econ_env.envs.auction.mechanism import MECHANISMS
-from econ_env.testing import GOLDEN_CASES, check_golden, run_all_checks
+from econ_env.testing import run_all_checks
 
 
 def _config(mechanism: str, action_type: str) -> dict:
@@ -26,8 +26,3 @@ def test_shipped_checks_with_beliefs_and_individual_rewards() -> None:
     run_all_checks(
         econ_env.auction_v0, belief_dim=3, reward_mode="individual", task="mmlu", n_agents=2
     )
-
-
-@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
-def test_golden_transcripts(case: str) -> None:
-    check_golden(case)

@@ -1,0 +1,184 @@
+"""Configuration of debate_v0: a frozen dataclass validated at construction.
+
+:func:`make_config` builds one from keyword arguments and rejects unknown keys with a
+``ValueError`` naming the key and listing the allowed ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from econ_env.core.beliefs import BeliefMap
+
+ACTION_TYPES = ("continuous", "discrete")
+RENDER_MODES = ("ansi", "human")
+
+DEFAULT_PRESETS: tuple[tuple[str, float], ...] = (
+    ("conservative", -0.8),
+    ("neutral", 0.0),
+    ("exploratory", 0.8),
+)
+"""Discrete belief presets: a name and the value of the belief's temperature dimension (the
+other dimensions are 0, i.e. neutral)."""
+
+
+@dataclass(frozen=True)
+class DebateConfig:
+    """All settings of one debate_v0 environment.
+
+    Attributes:
+        n_agents: number of executors (>= 1).
+        groups: 1 for one coordinator; k >= 2 splits the executors into k contiguous groups
+            (as even as possible), each with a local coordinator, under a global coordinator.
+        belief_dim: dimensions of the belief vector (1..16): b[0] sets temperature, b[1] top-p,
+            b[2] repetition penalty (see ``beliefs``); further dimensions are carried in the
+            observation and reserved for soft-prompt beliefs on local models.
+        action_type: ``continuous`` (``Box(-1, 1, (belief_dim,))``) or ``discrete``
+            (``Discrete(len(presets))`` preset beliefs with an int8 action mask).
+        presets: discrete presets as ``(name, temperature-dimension value)`` pairs.
+        budget: billed-token budget of one episode (> 0).
+        max_rounds: BNE iterations before truncation (>= 1).
+        epsilon: stop when the joint belief change ``‖B_t − B_{t−1}‖`` (Frobenius norm over
+            executors × belief_dim) falls below it (>= 0; 0 disables the rule).
+        early_stop: apply the convergence rules (converged, belief_converged, oscillation);
+            ``False`` plays every round up to ``max_rounds`` or the budget.
+        strategy_soft_limit: the token length the coordinator is asked to keep its strategy to.
+        strategy_cap: hard cap on strategy tokens (longer output is cut and the cut recorded).
+        commitment_cap: hard cap on commitment tokens.
+        max_answer_tokens: completion cap of an executor's answer.
+        alpha_al / alpha_ts / alpha_cc: reward weights α1, α2, α3 (>= 0).
+        cost_weight: λ, the weight of the executor's token cost (>= 0).
+        embedder: ``"auto"`` (all-MiniLM-L6-v2 when installed, else hashed n-grams),
+            ``"minilm"``, ``"hashed"`` or an Embedder object.
+        task / task_kwargs: task source name (or object) and its keyword arguments.
+        backend / backend_kwargs: backend name (or object) and its keyword arguments.
+        beliefs: the belief → generation-parameter map.
+        render_mode: ``None``, ``"ansi"`` or ``"human"``.
+    """
+
+    n_agents: int = 3
+    groups: int = 1
+    belief_dim: int = 4
+    action_type: str = "continuous"
+    presets: tuple[tuple[str, float], ...] = DEFAULT_PRESETS
+    budget: int = 8192
+    max_rounds: int = 4
+    epsilon: float = 0.05
+    early_stop: bool = True
+    strategy_soft_limit: int = 50
+    strategy_cap: int = 70
+    commitment_cap: int = 50
+    max_answer_tokens: int = 256
+    alpha_al: float = 0.3
+    alpha_ts: float = 0.5
+    alpha_cc: float = 0.2
+    cost_weight: float = 1.0
+    embedder: Any = "auto"
+    task: Any = "arithmetic"
+    task_kwargs: dict[str, Any] = field(default_factory=dict)
+    backend: Any = "simulated"
+    backend_kwargs: dict[str, Any] = field(default_factory=dict)
+    beliefs: BeliefMap = field(default_factory=BeliefMap)
+    render_mode: str | None = None
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, allowed: str) -> None:
+            if not ok:
+                value = getattr(self, name)
+                raise ValueError(f"debate_v0: {name}={value!r} is invalid; allowed: {allowed}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_real(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
+        need(
+            is_int(self.groups) and 1 <= self.groups <= self.n_agents,
+            "groups",
+            f"an integer in [1, n_agents={self.n_agents}]",
+        )
+        need(
+            is_int(self.belief_dim) and 1 <= self.belief_dim <= 16,
+            "belief_dim",
+            "an int in [1, 16]",
+        )
+        need(self.action_type in ACTION_TYPES, "action_type", f"one of {ACTION_TYPES}")
+        need(
+            isinstance(self.presets, tuple)
+            and len(self.presets) >= 2
+            and all(
+                isinstance(p, tuple)
+                and len(p) == 2
+                and isinstance(p[0], str)
+                and is_real(p[1])
+                and -1.0 <= p[1] <= 1.0
+                for p in self.presets
+            ),
+            "presets",
+            "a tuple of >= 2 (name, value in [-1, 1]) pairs",
+        )
+        need(is_int(self.budget) and self.budget > 0, "budget", "an integer > 0")
+        need(is_int(self.max_rounds) and self.max_rounds >= 1, "max_rounds", "an integer >= 1")
+        need(is_real(self.epsilon) and self.epsilon >= 0, "epsilon", "a float >= 0")
+        need(isinstance(self.early_stop, bool), "early_stop", "True or False")
+        need(
+            is_int(self.strategy_cap) and self.strategy_cap >= 1, "strategy_cap", "an integer >= 1"
+        )
+        need(
+            is_int(self.strategy_soft_limit) and 1 <= self.strategy_soft_limit <= self.strategy_cap,
+            "strategy_soft_limit",
+            f"an integer in [1, strategy_cap={self.strategy_cap}]",
+        )
+        need(
+            is_int(self.commitment_cap) and self.commitment_cap >= 1,
+            "commitment_cap",
+            "an integer >= 1",
+        )
+        need(
+            is_int(self.max_answer_tokens) and 1 <= self.max_answer_tokens <= 32768,
+            "max_answer_tokens",
+            "an integer in [1, 32768]",
+        )
+        for name in ("alpha_al", "alpha_ts", "alpha_cc", "cost_weight"):
+            need(is_real(getattr(self, name)) and getattr(self, name) >= 0, name, "a float >= 0")
+        need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
+        need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
+        need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")
+        need(
+            self.render_mode is None or self.render_mode in RENDER_MODES,
+            "render_mode",
+            f"None or one of {RENDER_MODES}",
+        )
+
+    @property
+    def agents(self) -> list[str]:
+        """The executor names, ``executor_0 .. executor_{n-1}``."""
+        return [f"executor_{i}" for i in range(self.n_agents)]
+
+    def group_of(self) -> list[int]:
+        """The group index of every executor (contiguous, sizes differing by at most one)."""
+        n, k = self.n_agents, self.groups
+        base, extra = divmod(n, k)
+        out: list[int] = []
+        for g in range(k):
+            out += [g] * (base + (1 if g < extra else 0))
+        return out
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(DebateConfig))
+
+
+def make_config(config: DebateConfig | None = None, **kwargs: Any) -> DebateConfig:
+    """Build a validated :class:`DebateConfig` from an optional base config and overrides."""
+    unknown = sorted(set(kwargs) - set(_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"debate_v0: unknown config key(s) {unknown}; allowed keys: {', '.join(_FIELDS)}"
+        )
+    base = config if config is not None else DebateConfig()
+    return dataclasses.replace(base, **kwargs) if kwargs else base

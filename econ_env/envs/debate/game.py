@@ -1,0 +1,327 @@
+"""The ECON game of debate_v0, independent of the PettingZoo API.
+
+``start`` has the coordinator write a strategy (hard cap ``strategy_cap`` tokens; a cut is
+recorded). ``settle`` plays one BNE round from the executors' belief vectors: each belief is
+mapped to that executor's own generation parameters, all executors answer in one batched call,
+the coordinator commits (per group, then globally when ``groups >= 2``), the answers and the
+commitment are embedded, and every executor's reward ``α1·AL + α2·TS + α3·CC − λ·cost`` is
+computed. All LLM calls of a round are billed together: if they would overdraw the budget the
+whole round is refused before it is charged (its tokens count as generated, not billed) and the
+episode ends with ``budget_exhausted``. Embedding reads count as generated tokens only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from econ_env.core.beliefs import GenerationParams
+from econ_env.core.ledger import BudgetExceeded, Role, TokenLedger
+from econ_env.core.transcript import Transcript
+from econ_env.envs.debate import convergence
+from econ_env.envs.debate.config import DebateConfig
+from econ_env.envs.debate.coordinator import (
+    COORDINATOR,
+    commitment_messages,
+    executor_messages,
+    local_coordinator,
+    strategy_messages,
+)
+from econ_env.envs.debate.reward import (
+    RewardBreakdown,
+    RewardWeights,
+    executor_rewards,
+    similarity01,
+)
+from econ_env.llm.base import Backend, Completion, GenRequest
+from econ_env.llm.embeddings import Embedder
+from econ_env.llm.simulated import strategy_is_good
+from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
+from econ_env.tasks.base import TaskItem
+
+EMBEDDER = "embedder"
+
+
+@dataclass
+class RoundRecord:
+    """One settled round (for infos, rendering and traces)."""
+
+    round: int
+    beliefs: np.ndarray
+    params: list[GenerationParams]
+    texts: list[str]
+    answers: list[str | None]
+    local: list[tuple[str, str | None]]  # (text, answer) per group; empty when groups = 1
+    commitment: str
+    commitment_answer: str | None
+    similarity: list[float]
+    rewards: list[RewardBreakdown]
+    billed: int
+    tokens: list[int] = field(default_factory=list)  # billed tokens of each executor
+
+
+class DebateGame:
+    """State and rules of one debate_v0 episode."""
+
+    def __init__(
+        self, config: DebateConfig, backend: Backend, embedder: Embedder, agents: list[str]
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.embedder = embedder
+        self.agents = agents
+        self.n = len(agents)
+        self.group = config.group_of()
+        self.weights = RewardWeights(
+            al=config.alpha_al, ts=config.alpha_ts, cc=config.alpha_cc, cost=config.cost_weight
+        )
+        self.ledger = TokenLedger(config.budget)
+        self.transcript = Transcript()
+        self.item: TaskItem | None = None
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.strategy = ""
+        self.strategy_tokens = 0
+        self.strategy_truncated = False
+        self.history: list[RoundRecord] = []
+        self.commitments: list[str | None] = []
+        self.belief_history: list[np.ndarray] = []
+        self.stop_reason: str | None = None
+        self.final_answer: str | None = None
+        self.correct = False
+
+    # ------------------------------------------------------------------ reset
+    def start(self, item: TaskItem, rng: np.random.Generator) -> None:
+        """Reset the episode and have the coordinator write its strategy."""
+        self.ledger.reset()
+        self.transcript.clear()
+        self.item = item
+        self._reset_state()
+        cfg = self.config
+        req = GenRequest(
+            messages=strategy_messages(item, cfg.strategy_soft_limit),
+            max_tokens=cfg.strategy_cap,
+            temperature=cfg.beliefs.defaults.temperature,
+            seed=int(rng.integers(2**31 - 1)),
+            meta={"item": item, "role": "strategy", "agent_index": -1},
+        )
+        (c,) = self._call([req])
+        self.strategy = c.text
+        self.strategy_tokens = c.completion_tokens
+        self.strategy_truncated = c.finish_reason == "length"
+        note = (
+            f"cut at the hard cap of {cfg.strategy_cap} tokens" if self.strategy_truncated else ""
+        )
+        spec = {
+            "agent": COORDINATOR,
+            "role": Role.STRATEGY,
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "note": note,
+        }
+        try:
+            self.ledger.record_many([spec])
+        except BudgetExceeded:
+            self.ledger.record_many([{**spec, "billed": 0, "note": "refused: over budget"}])
+            self.strategy = ""
+            self.finish("budget_exhausted")
+            return
+        self.transcript.add(0, COORDINATOR, Role.STRATEGY.value, c.text, tokens=c.completion_tokens)
+
+    def _call(self, requests: list[GenRequest]) -> list[Completion]:
+        completions = self.backend.generate(requests)
+        if len(completions) != len(requests):
+            raise RuntimeError(
+                f"backend {self.backend.name!r} returned {len(completions)} completions "
+                f"for {len(requests)} requests"
+            )
+        return completions
+
+    def _answer_of(self, c: Completion) -> str | None:
+        assert self.item is not None
+        return normalize_answer(extract_answer(c.text, self.item.kind), self.item.kind)
+
+    # ------------------------------------------------------------------ one round
+    def settle(self, beliefs: np.ndarray, rng: np.random.Generator) -> RoundRecord | None:
+        """Play one round with the executors' beliefs (n × belief_dim, in [-1, 1]).
+
+        Returns the round's record, or ``None`` when the round was refused for budget (then
+        ``stop_reason == "budget_exhausted"``).
+        """
+        cfg, item = self.config, self.item
+        assert item is not None
+        t = len(self.history)
+        prev = self.history[-1] if self.history else None
+        params = [cfg.beliefs.to_params(b) for b in beliefs]
+        heard = (prev.commitment_answer,) if prev and prev.commitment_answer else ()
+        strategy_good = strategy_is_good(self.strategy)  # a simulation hint; None for real text
+        ex_requests = [
+            GenRequest(
+                messages=executor_messages(
+                    a, item, self.strategy, prev.commitment if prev else None
+                ),
+                max_tokens=cfg.max_answer_tokens,
+                temperature=p.temperature,
+                top_p=p.top_p,
+                repetition_penalty=p.repetition_penalty,
+                seed=int(rng.integers(2**31 - 1)),
+                belief=tuple(float(x) for x in beliefs[i]),
+                meta={
+                    "item": item,
+                    "role": "answer",
+                    "agent_index": i,
+                    "own_answer": prev.answers[i] if prev else None,
+                    "heard": heard,
+                    "strategy_good": strategy_good,
+                },
+            )
+            for i, (a, p) in enumerate(zip(self.agents, params, strict=True))
+        ]
+        ex = self._call(ex_requests)
+        texts = [c.text for c in ex]
+        answers = [self._answer_of(c) for c in ex]
+        calls: list[tuple[str, Role, Completion]] = [
+            (a, Role.ANSWER, c) for a, c in zip(self.agents, ex, strict=True)
+        ]
+        local: list[tuple[str, str | None]] = []
+        if cfg.groups >= 2:
+            members = [[i for i in range(self.n) if self.group[i] == g] for g in range(cfg.groups)]
+            loc = self._call(
+                [
+                    self._commit_request(
+                        [(self.agents[i], texts[i]) for i in m], [answers[i] for i in m], rng
+                    )
+                    for m in members
+                ]
+            )
+            local = [(c.text, self._answer_of(c)) for c in loc]
+            calls += [(local_coordinator(g), Role.COMMITMENT, c) for g, c in enumerate(loc)]
+            sources = [(local_coordinator(g), text) for g, (text, _) in enumerate(local)]
+            heard_answers = [a for _, a in local]
+        else:
+            sources = list(zip(self.agents, texts, strict=True))
+            heard_answers = answers
+        (com,) = self._call([self._commit_request(sources, heard_answers, rng)])
+        calls.append((COORDINATOR, Role.COMMITMENT, com))
+        specs = [
+            {
+                "agent": who,
+                "role": role,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+                "round": t,
+            }
+            for who, role, c in calls
+        ]
+        try:
+            self.ledger.record_many(specs)
+        except BudgetExceeded:
+            note = "refused: over budget"
+            self.ledger.record_many([{**s, "billed": 0, "note": note} for s in specs])
+            self.finish("budget_exhausted")
+            return None
+        commitment, commitment_answer = com.text, self._answer_of(com)
+        emb = self.embedder.embed([*texts, commitment])
+        self.ledger.record(
+            EMBEDDER,
+            Role.EMBEDDING,
+            int(sum(self.embedder.count_tokens([*texts, commitment]))),
+            0,
+            billed=0,
+            round=t,
+        )
+        own = [c.prompt_tokens + c.completion_tokens for c in ex]
+        shared = sum(c.prompt_tokens + c.completion_tokens for _, _, c in calls[self.n :]) / self.n
+        costs = [(o + shared) / cfg.budget for o in own]
+        rewards = executor_rewards(
+            answers=answers,
+            commitment_answer=commitment_answer,
+            gold=item.gold,
+            kind=item.kind,
+            executor_emb=emb[:-1],
+            commitment_emb=emb[-1],
+            costs=costs,
+            weights=self.weights,
+        )
+        similarity = [similarity01(e, emb[-1]) for e in emb[:-1]]
+        for a, text, ans in zip(self.agents, texts, answers, strict=True):
+            self.transcript.add(
+                t, a, Role.ANSWER.value, text, visible_to=frozenset((a,)), answer=ans
+            )
+        for g, (text, ans) in enumerate(local):
+            group_members = frozenset(a for i, a in enumerate(self.agents) if self.group[i] == g)
+            self.transcript.add(
+                t,
+                local_coordinator(g),
+                Role.COMMITMENT.value,
+                text,
+                visible_to=group_members,
+                answer=ans,
+            )
+        self.transcript.add(
+            t, COORDINATOR, Role.COMMITMENT.value, commitment, answer=commitment_answer
+        )
+        record = RoundRecord(
+            t,
+            np.array(beliefs, dtype=np.float64),
+            params,
+            texts,
+            answers,
+            local,
+            commitment,
+            commitment_answer,
+            similarity,
+            rewards,
+            sum(s["prompt_tokens"] + s["completion_tokens"] for s in specs),
+            own,
+        )
+        self.history.append(record)
+        self.commitments.append(commitment_answer)
+        self.belief_history.append(record.beliefs)
+        if cfg.early_stop:
+            reason = convergence.stop_reason(
+                self.commitments,
+                self.belief_history,
+                epsilon=cfg.epsilon,
+                max_rounds=cfg.max_rounds,
+            )
+        else:
+            reason = "max_rounds" if len(self.history) >= cfg.max_rounds else None
+        if reason is None and self.ledger.remaining == 0:
+            reason = "budget_exhausted"
+        if reason is not None:
+            self.finish(reason)
+        return record
+
+    def _commit_request(
+        self, sources: list[tuple[str, str]], heard: list[str | None], rng: np.random.Generator
+    ) -> GenRequest:
+        assert self.item is not None
+        cfg = self.config
+        return GenRequest(
+            messages=commitment_messages(self.item, sources, cfg.commitment_cap),
+            max_tokens=cfg.commitment_cap,
+            temperature=cfg.beliefs.defaults.temperature,
+            seed=int(rng.integers(2**31 - 1)),
+            meta={
+                "item": self.item,
+                "role": "commitment",
+                "agent_index": -1,
+                "heard": tuple(a for a in heard if a is not None),
+            },
+        )
+
+    # ------------------------------------------------------------------ public statistics
+    def distinct_answers(self) -> int:
+        return len(Counter(self.history[-1].answers)) if self.history else 0
+
+    # ------------------------------------------------------------------ the end
+    def finish(self, reason: str) -> None:
+        """Record the stop reason; the final answer is the last commitment."""
+        assert self.item is not None
+        self.stop_reason = reason
+        self.final_answer = self.commitments[-1] if self.commitments else None
+        self.correct = bool(check_answer(self.final_answer, self.item.gold, self.item.kind))
