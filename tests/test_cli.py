@@ -51,3 +51,44 @@ def test_bad_override_names_the_field():
         main(["eval", "--policy", "silent", "-c", "budget=-1"])
     with pytest.raises(SystemExit, match="unknown policy"):
         main(["eval", "--policy", "nonsense"])
+
+
+def test_run_debate_prints_transcript_and_summary(capsys):
+    assert (
+        main(
+            [
+                "run",
+                "debate_v0",
+                "--episodes",
+                "3",
+                "--render",
+                "-c",
+                "embedder=hashed",
+                "-c",
+                "groups=2",
+                "-c",
+                "n_agents=4",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    for needle in (
+        "strategy",
+        "commitment:",
+        "end:",
+        "accuracy",
+        "stop reasons",
+        "tokens per role",
+        "strategy",
+        "answer",
+        "mean reward components",
+    ):
+        assert needle in out
+
+
+def test_run_rejects_unknown_env_and_policy():
+    with pytest.raises(SystemExit, match="unknown environment"):
+        main(["run", "chess_v0"])
+    with pytest.raises(SystemExit, match="neutral"):
+        main(["run", "debate_v0", "--policy", "truthful", "-c", "embedder=hashed"])
