@@ -6,13 +6,13 @@ rejects unknown keys with a ``ValueError`` that names the key and lists the allo
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
 from econ_env.envs.auction.mechanism import MECHANISMS
+from econ_env.envs.validation import is_int, is_real, require
+from econ_env.envs.validation import make_config as _make_config
 
 ACTION_TYPES = ("continuous", "discrete")
 REWARD_MODES = ("team", "individual")
@@ -84,15 +84,7 @@ class AuctionConfig:
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, allowed: str) -> None:
-            if not ok:
-                value = getattr(self, name)
-                raise ValueError(f"auction_v0: {name}={value!r} is invalid; allowed: {allowed}")
-
-        def is_int(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        def is_real(v: Any) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            require(self, "auction_v0", ok, name, allowed)
 
         need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
         need(self.mechanism in MECHANISMS, "mechanism", f"one of {MECHANISMS}")
@@ -165,22 +157,11 @@ class AuctionConfig:
         return [f"bidder_{i}" for i in range(self.n_agents)]
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(AuctionConfig))
-
-
 def make_config(config: AuctionConfig | None = None, **kwargs: Any) -> AuctionConfig:
-    """Build a validated :class:`AuctionConfig` from an optional base config and overrides.
+    """A validated :class:`AuctionConfig` from an optional base config and overrides.
 
     Raises:
         ValueError: for an unknown key (naming it and listing the allowed keys) or an invalid
             value (naming the field and its allowed range).
     """
-    unknown = sorted(set(kwargs) - set(_FIELDS))
-    if unknown:
-        raise ValueError(
-            f"auction_v0: unknown config key(s) {unknown}; allowed keys: {', '.join(_FIELDS)}"
-        )
-    base = config if config is not None else AuctionConfig()
-    if not kwargs:
-        return base
-    return dataclasses.replace(base, **kwargs)
+    return _make_config(AuctionConfig, "auction_v0", config, kwargs)

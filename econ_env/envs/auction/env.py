@@ -92,155 +92,72 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import EzPickle, seeding
+from gymnasium.utils import EzPickle
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
+from econ_env.envs.actions import box_action, discrete_action
 from econ_env.envs.auction.config import AuctionConfig, make_config
 from econ_env.envs.auction.game import AuctionGame
 from econ_env.envs.auction.observation import ObsLayout, confidence_of, entropy_feature
 from econ_env.envs.auction.render import render_text
+from econ_env.envs.base import RoundBasedEnv, box_and_mask_spaces
 from econ_env.llm.registry import make_backend
 from econ_env.tasks.features import task_features
 from econ_env.tasks.registry import make_task
 
 
-class AuctionEnv(AECEnv, EzPickle):
+class AuctionEnv(RoundBasedEnv):
     """The raw AEC environment of auction_v0 (see the module docstring)."""
 
-    metadata: ClassVar[dict[str, Any]] = {
-        "name": "auction_v0",
-        "render_modes": ["ansi", "human"],
-        "is_parallelizable": True,
-    }
+    metadata: ClassVar[dict[str, Any]] = {**RoundBasedEnv.metadata, "name": "auction_v0"}
 
     def __init__(self, config: AuctionConfig | None = None, **kwargs: Any) -> None:
         EzPickle.__init__(self, config, **kwargs)
         if "max_cycles" in kwargs:
             kwargs["max_rounds"] = kwargs.pop("max_cycles")
         self.config = cfg = make_config(config, **kwargs)
-        self.render_mode = cfg.render_mode
-        self.possible_agents = cfg.agents
-        self.agents = list(self.possible_agents)
-        self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self.layout = ObsLayout(cfg.n_agents)
         self.task = make_task(cfg.task, **cfg.task_kwargs)
         self.backend = make_backend(cfg.backend, **cfg.backend_kwargs)
-        vec = spaces.Box(0.0, 1.0, (self.layout.size,), dtype=np.float32)
         if cfg.action_type == "discrete":
             act: spaces.Space = spaces.Discrete(cfg.bid_levels)
-            obs: spaces.Space = spaces.Dict(
-                {
-                    "observation": vec,
-                    "action_mask": spaces.Box(0, 1, (cfg.bid_levels,), dtype=np.int8),
-                }
-            )
         else:
             act = spaces.Box(-1.0, 1.0, (1 + cfg.belief_dim,), dtype=np.float32)
-            obs = vec
-        self._action_spaces = {a: act for a in self.possible_agents}
-        self._observation_spaces = {a: obs for a in self.possible_agents}
+        obs, act = box_and_mask_spaces(self.layout.size, act)
+        self._setup(cfg.agents, obs, act, cfg.render_mode)
         self.game = AuctionGame(cfg, self.backend, self.possible_agents)
         self._bids = np.zeros(cfg.n_agents)
-        self._obs: dict[str, Any] = {}
-        self._identity = np.eye(cfg.n_agents, dtype=np.float32)
-        self.np_random, _ = seeding.np_random(None)
-        self._seeded = False
 
-    # --------------------------------------------------------------- spaces
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._observation_spaces[agent]
-
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._action_spaces[agent]
-
-    # --------------------------------------------------------------- reset
-    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        if seed is not None or not self._seeded:
-            self.np_random, _ = seeding.np_random(seed)
-            self._seeded = True
-        self.agents = list(self.possible_agents)
-        self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
-        self.terminations = dict.fromkeys(self.agents, False)
-        self.truncations = dict.fromkeys(self.agents, False)
-        self.infos = {a: {} for a in self.agents}
+    # --------------------------------------------------------------- game hooks
+    def _start_episode(self) -> None:
         item = self.task.sample(self.np_random)
         self._task_features = task_features(item)
         self.game.start(item, self.np_random)
         self._bids = np.zeros(self.config.n_agents)
-        self._step_in_round = 0
-        self.agent_selection = self.agents[0]
-        self._refresh()
 
-    # --------------------------------------------------------------- step
-    def step(self, action: Any) -> None:
-        agent = self.agent_selection
-        if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
-            return
-        i = self._index[agent]
-        bid, belief = self._parse_action(agent, action)
-        self._bids[i] = bid
-        if belief is not None:
-            self.game.params[i] = self.config.beliefs.to_params(belief)
-        self._cumulative_rewards[agent] = 0.0
-        self._step_in_round += 1
-        if self._step_in_round == len(self.agents):
-            self._settle()
-        else:
-            self._clear_rewards()
-        self.agent_selection = self.agents[self._step_in_round % len(self.agents)]
-        self._accumulate_rewards()
-
-    def _parse_action(self, agent: str, action: Any) -> tuple[float, np.ndarray | None]:
+    def _record_action(self, index: int, agent: str, action: Any) -> None:
         cfg = self.config
         if cfg.action_type == "discrete":
-            if action is None or isinstance(action, (bool, np.bool_)):
-                raise ValueError(
-                    f"{agent}: action must be an int in [0, {cfg.bid_levels - 1}], got {action!r}"
-                )
-            a = np.asarray(action)
-            if a.shape != () or not np.issubdtype(a.dtype, np.integer):
-                raise ValueError(
-                    f"{agent}: discrete action must be a scalar int in "
-                    f"[0, {cfg.bid_levels - 1}], got {action!r}"
-                )
-            level = int(a)
-            if not 0 <= level < cfg.bid_levels:
-                raise ValueError(
-                    f"{agent}: action {level} is out of range [0, {cfg.bid_levels - 1}]"
-                )
-            if level > 0 and not self.game.can_speak(self._index[agent]):
+            level = discrete_action(agent, action, cfg.bid_levels)
+            if level > 0 and not self.game.can_speak(index):
                 if cfg.invalid_action == "raise":
                     raise ValueError(
                         f"{agent}: action {level} is masked (its draft cannot be broadcast this "
                         "round); choose 0 (silence) or pass invalid_action='silence'"
                     )
                 level = 0
-            return level / (cfg.bid_levels - 1), None
-        if action is None:
-            raise ValueError(
-                f"{agent}: action must be an array of shape ({1 + cfg.belief_dim},), got None"
-            )
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape == () and cfg.belief_dim == 0:
-            a = a.reshape(1)
-        if a.shape != (1 + cfg.belief_dim,):
-            raise ValueError(
-                f"{agent}: action must have shape ({1 + cfg.belief_dim},), got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{agent}: action must be finite, got {a.tolist()}")
-        a = np.clip(a, -1.0, 1.0)
-        return (a[0] + 1.0) / 2.0, (a[1:] if cfg.belief_dim else None)
+            self._bids[index] = level / (cfg.bid_levels - 1)
+            return
+        a = box_action(agent, action, 1 + cfg.belief_dim, scalar_ok=True)
+        self._bids[index] = (a[0] + 1.0) / 2.0
+        if cfg.belief_dim:
+            self.game.params[index] = cfg.beliefs.to_params(a[1:])
 
-    def _settle(self) -> None:
+    def _settle_round(self) -> None:
         cfg, game = self.config, self.game
-        self._step_in_round = 0
         result, billed = game.settle(self._bids, self.np_random)
         if cfg.reward_mode == "team":
             cost = -cfg.cost_weight * float(billed.sum()) / cfg.budget
@@ -263,16 +180,14 @@ class AuctionEnv(AECEnv, EzPickle):
                 reason = "budget_exhausted"
         if reason is not None:
             correct = game.finish(reason)
-            for i, a in enumerate(self.possible_agents):
+            for i in range(cfg.n_agents):
                 if cfg.reward_mode == "team":
                     rewards[i] += float(correct)
                 elif correct and game.final_answer in game.spoke[i]:
                     rewards[i] += 1.0
-                self.terminations[a] = not truncated
-                self.truncations[a] = truncated
+            self._end_episode(truncated)
         for i, a in enumerate(self.possible_agents):
             self.rewards[a] = float(rewards[i])
-        self._refresh()
 
     # --------------------------------------------------------------- observations
     def _refresh(self) -> None:
@@ -306,15 +221,14 @@ class AuctionEnv(AECEnv, EzPickle):
         heard = tuple((m.speaker, m.text) for m in game.transcript.public())
         billed, generated = game.ledger.billed_total, game.ledger.generated_total
         done = game.stop_reason is not None
+        masks = None
+        if cfg.action_type == "discrete":
+            masks = [np.ones(cfg.bid_levels, dtype=np.int8) for _ in range(n)]
+            for i in range(n):
+                masks[i][1:] = speak[i]
+        self._store_observations(rows, masks)
         for i, a in enumerate(self.possible_agents):
             d = game.drafts[i]
-            if cfg.action_type == "discrete":
-                mask = np.ones(cfg.bid_levels, dtype=np.int8)
-                if not speak[i]:
-                    mask[1:] = 0
-                self._obs[a] = {"observation": rows[i], "action_mask": mask}
-            else:
-                self._obs[a] = rows[i]
             info = {
                 "question": game.item.question,
                 "round": game.round,
@@ -334,28 +248,8 @@ class AuctionEnv(AECEnv, EzPickle):
                 )
             self.infos[a] = info
 
-    def observe(self, agent: str) -> Any:
-        obs = self._obs[agent]
-        if isinstance(obs, dict):
-            return {
-                "observation": obs["observation"].copy(),
-                "action_mask": obs["action_mask"].copy(),
-            }
-        return obs.copy()
-
-    # --------------------------------------------------------------- render / close
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi'.")
-            return None
-        text = render_text(self.game, self.config)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
-
-    def close(self) -> None:
-        pass
+    def _render_text(self) -> str:
+        return render_text(self.game, self.config)
 
 
 def raw_env(**kwargs: Any) -> AuctionEnv:

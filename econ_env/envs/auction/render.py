@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from econ_env.envs.text import clip
+
 if TYPE_CHECKING:
     from econ_env.envs.auction.config import AuctionConfig
     from econ_env.envs.auction.game import AuctionGame
 
 _WIDTH = 78
-
-
-def _clip(text: str, head: int = 160, tail: int = 90) -> str:
-    """One line: the start and the end (where the answer is) of a long message."""
-    text = " ".join(text.split())
-    return text if len(text) <= head + tail + 5 else f"{text[:head]} [...] {text[-tail:]}"
 
 
 def render_text(game: AuctionGame, config: AuctionConfig) -> str:
@@ -29,7 +25,7 @@ def render_text(game: AuctionGame, config: AuctionConfig) -> str:
         "=" * _WIDTH,
         f"auction_v0 | {config.mechanism} | {config.n_agents} bidders | "
         f"budget {config.budget} tokens",
-        f"Q [{game.item.id}]: {_clip(game.item.question)}",
+        f"Q [{game.item.id}]: {clip(game.item.question)}",
         "-" * _WIDTH,
     ]
     for r in game.history:
@@ -45,7 +41,7 @@ def render_text(game: AuctionGame, config: AuctionConfig) -> str:
         else:
             lines.append(f"  nobody spoke | billed {r.billed} tokens")
         for speaker, text in r.messages:
-            lines.append(f"  [{speaker}] {_clip(text)}")
+            lines.append(f"  [{speaker}] {clip(text)}")
     answers = "  ".join(f"{game.agents[i]}: {d.answer}" for i, d in enumerate(game.drafts))
     lines.append(f"current answers  {answers}")
     ledger = game.ledger

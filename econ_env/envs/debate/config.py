@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
+from econ_env.envs.validation import is_int, is_real, require
+from econ_env.envs.validation import make_config as _make_config
 
 ACTION_TYPES = ("continuous", "discrete")
 RENDER_MODES = ("ansi", "human")
@@ -86,15 +86,7 @@ class DebateConfig:
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, allowed: str) -> None:
-            if not ok:
-                value = getattr(self, name)
-                raise ValueError(f"debate_v0: {name}={value!r} is invalid; allowed: {allowed}")
-
-        def is_int(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        def is_real(v: Any) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            require(self, "debate_v0", ok, name, allowed)
 
         need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
         need(
@@ -170,15 +162,11 @@ class DebateConfig:
         return out
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(DebateConfig))
-
-
 def make_config(config: DebateConfig | None = None, **kwargs: Any) -> DebateConfig:
-    """Build a validated :class:`DebateConfig` from an optional base config and overrides."""
-    unknown = sorted(set(kwargs) - set(_FIELDS))
-    if unknown:
-        raise ValueError(
-            f"debate_v0: unknown config key(s) {unknown}; allowed keys: {', '.join(_FIELDS)}"
-        )
-    base = config if config is not None else DebateConfig()
-    return dataclasses.replace(base, **kwargs) if kwargs else base
+    """A validated :class:`DebateConfig` from an optional base config and overrides.
+
+    Raises:
+        ValueError: for an unknown key (naming it and listing the allowed keys) or an invalid
+            value (naming the field and its allowed range).
+    """
+    return _make_config(DebateConfig, "debate_v0", config, kwargs)

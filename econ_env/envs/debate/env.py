@@ -93,13 +93,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import EzPickle, seeding
+from gymnasium.utils import EzPickle
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
+from econ_env.envs.actions import box_action, discrete_action
+from econ_env.envs.base import RoundBasedEnv, box_and_mask_spaces
 from econ_env.envs.debate.config import DebateConfig, make_config
 from econ_env.envs.debate.game import DebateGame
 from econ_env.envs.debate.observation import (
@@ -114,135 +115,54 @@ from econ_env.tasks.features import task_features
 from econ_env.tasks.registry import make_task
 
 
-class DebateEnv(AECEnv, EzPickle):
+class DebateEnv(RoundBasedEnv):
     """The raw AEC environment of debate_v0 (see the module docstring)."""
 
-    metadata: ClassVar[dict[str, Any]] = {
-        "name": "debate_v0",
-        "render_modes": ["ansi", "human"],
-        "is_parallelizable": True,
-    }
+    metadata: ClassVar[dict[str, Any]] = {**RoundBasedEnv.metadata, "name": "debate_v0"}
 
     def __init__(self, config: DebateConfig | None = None, **kwargs: Any) -> None:
         EzPickle.__init__(self, config, **kwargs)
         if "max_cycles" in kwargs:
             kwargs["max_rounds"] = kwargs.pop("max_cycles")
         self.config = cfg = make_config(config, **kwargs)
-        self.render_mode = cfg.render_mode
-        self.possible_agents = cfg.agents
-        self.agents = list(self.possible_agents)
-        self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self.layout = DebateObsLayout(cfg.n_agents, cfg.belief_dim)
         self.task = make_task(cfg.task, **cfg.task_kwargs)
         self.backend = make_backend(cfg.backend, **cfg.backend_kwargs)
         self.embedder = make_embedder(cfg.embedder)
-        vec = spaces.Box(0.0, 1.0, (self.layout.size,), dtype=np.float32)
         if cfg.action_type == "discrete":
-            k = len(cfg.presets)
-            act: spaces.Space = spaces.Discrete(k)
-            obs: spaces.Space = spaces.Dict(
-                {"observation": vec, "action_mask": spaces.Box(0, 1, (k,), dtype=np.int8)}
-            )
-            self._presets = np.zeros((k, cfg.belief_dim))
+            act: spaces.Space = spaces.Discrete(len(cfg.presets))
+            self._presets = np.zeros((len(cfg.presets), cfg.belief_dim))
             self._presets[:, 0] = [value for _, value in cfg.presets]
         else:
             act = spaces.Box(-1.0, 1.0, (cfg.belief_dim,), dtype=np.float32)
-            obs = vec
-        self._action_spaces = {a: act for a in self.possible_agents}
-        self._observation_spaces = {a: obs for a in self.possible_agents}
+        obs, act = box_and_mask_spaces(self.layout.size, act)
+        self._setup(cfg.agents, obs, act, cfg.render_mode)
         self.game = DebateGame(cfg, self.backend, self.embedder, self.possible_agents)
-        self._identity = np.eye(cfg.n_agents, dtype=np.float32)
         self._beliefs = np.zeros((cfg.n_agents, cfg.belief_dim))
-        self._obs: dict[str, Any] = {}
-        self.np_random, _ = seeding.np_random(None)
-        self._seeded = False
 
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._observation_spaces[agent]
-
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._action_spaces[agent]
-
-    # --------------------------------------------------------------- reset / step
-    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        if seed is not None or not self._seeded:
-            self.np_random, _ = seeding.np_random(seed)
-            self._seeded = True
-        self.agents = list(self.possible_agents)
-        self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
-        self.terminations = dict.fromkeys(self.agents, False)
-        self.truncations = dict.fromkeys(self.agents, False)
-        self.infos = {a: {} for a in self.agents}
+    # --------------------------------------------------------------- game hooks
+    def _start_episode(self) -> None:
         item = self.task.sample(self.np_random)
         self._task_features = task_features(item)
         self.game.start(item, self.np_random)
         self._strategy_features = strategy_features(self.game.strategy)
         self._beliefs = np.zeros((self.config.n_agents, self.config.belief_dim))
-        self._step_in_round = 0
-        self.agent_selection = self.agents[0]
         if self.game.stop_reason is not None:  # the strategy alone overdrew the budget
-            self.terminations = dict.fromkeys(self.agents, True)
-        self._refresh()
+            self._end_episode(truncated=False)
 
-    def step(self, action: Any) -> None:
-        agent = self.agent_selection
-        if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
-            return
-        i = self._index[agent]
-        self._beliefs[i] = self._parse_action(agent, action)
-        self._cumulative_rewards[agent] = 0.0
-        self._step_in_round += 1
-        if self._step_in_round == len(self.agents):
-            self._settle()
-        else:
-            self._clear_rewards()
-        self.agent_selection = self.agents[self._step_in_round % len(self.agents)]
-        self._accumulate_rewards()
-
-    def _parse_action(self, agent: str, action: Any) -> np.ndarray:
+    def _record_action(self, index: int, agent: str, action: Any) -> None:
         cfg = self.config
         if cfg.action_type == "discrete":
-            k = len(cfg.presets)
-            a = np.asarray(action) if action is not None else None
-            if (
-                a is None
-                or isinstance(action, (bool, np.bool_))
-                or a.shape != ()
-                or not np.issubdtype(a.dtype, np.integer)
-            ):
-                raise ValueError(
-                    f"{agent}: action must be a preset index in [0, {k - 1}], got {action!r}"
-                )
-            if not 0 <= int(a) < k:
-                raise ValueError(f"{agent}: action {int(a)} is out of range [0, {k - 1}]")
-            return self._presets[int(a)]
-        if action is None:
-            raise ValueError(
-                f"{agent}: action must be an array of shape ({cfg.belief_dim},), got None"
-            )
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != (cfg.belief_dim,):
-            raise ValueError(
-                f"{agent}: action must have shape ({cfg.belief_dim},), got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{agent}: action must be finite, got {a.tolist()}")
-        return np.clip(a, -1.0, 1.0)
+            self._beliefs[index] = self._presets[discrete_action(agent, action, len(cfg.presets))]
+        else:
+            self._beliefs[index] = box_action(agent, action, cfg.belief_dim)
 
-    def _settle(self) -> None:
-        self._step_in_round = 0
+    def _settle_round(self) -> None:
         record = self.game.settle(self._beliefs.copy(), self.np_random)
         for i, a in enumerate(self.possible_agents):
             self.rewards[a] = record.rewards[i].total if record is not None else 0.0
-        reason = self.game.stop_reason
-        if reason is not None:
-            truncated = reason == "max_rounds"
-            for a in self.possible_agents:
-                self.terminations[a] = not truncated
-                self.truncations[a] = truncated
-        self._refresh()
+        if self.game.stop_reason is not None:
+            self._end_episode(truncated=self.game.stop_reason == "max_rounds")
 
     # --------------------------------------------------------------- observations
     def _refresh(self) -> None:
@@ -293,12 +213,11 @@ class DebateEnv(AECEnv, EzPickle):
                 gold=game.item.gold,
                 correct=game.correct,
             )
+        masks = None
+        if cfg.action_type == "discrete":  # every preset is always allowed
+            masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
+        self._store_observations(rows, masks)
         for i, a in enumerate(self.possible_agents):
-            if cfg.action_type == "discrete":
-                mask = np.ones(len(cfg.presets), dtype=np.int8)
-                self._obs[a] = {"observation": rows[i], "action_mask": mask}
-            else:
-                self._obs[a] = rows[i]
             info = dict(common)
             if last is not None:
                 r = last.rewards[i]
@@ -325,27 +244,8 @@ class DebateEnv(AECEnv, EzPickle):
                     info["local_commitment_answer"] = ans
             self.infos[a] = info
 
-    def observe(self, agent: str) -> Any:
-        obs = self._obs[agent]
-        if isinstance(obs, dict):
-            return {
-                "observation": obs["observation"].copy(),
-                "action_mask": obs["action_mask"].copy(),
-            }
-        return obs.copy()
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi'.")
-            return None
-        text = render_text(self.game, self.config)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
-
-    def close(self) -> None:
-        pass
+    def _render_text(self) -> str:
+        return render_text(self.game, self.config)
 
 
 def raw_env(**kwargs: Any) -> DebateEnv:

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from econ_env.envs.text import clip
+
 if TYPE_CHECKING:
     from econ_env.envs.debate.config import DebateConfig
     from econ_env.envs.debate.game import DebateGame
 
 _WIDTH = 78
-
-
-def _clip(text: str, head: int = 140, tail: int = 80) -> str:
-    """One line: the start and the end (where the answer is) of a long message."""
-    text = " ".join(text.split())
-    return text if len(text) <= head + tail + 5 else f"{text[:head]} [...] {text[-tail:]}"
 
 
 def render_text(game: DebateGame, config: DebateConfig) -> str:
@@ -27,8 +23,8 @@ def render_text(game: DebateGame, config: DebateConfig) -> str:
         "=" * _WIDTH,
         f"debate_v0 | {config.n_agents} executors | {config.groups} group(s) | "
         f"budget {config.budget} tokens | embedder {game.embedder.name}",
-        f"Q [{game.item.id}]: {_clip(game.item.question)}",
-        f"strategy ({game.strategy_tokens} tokens{cut}): {_clip(game.strategy)}",
+        f"Q [{game.item.id}]: {clip(game.item.question)}",
+        f"strategy ({game.strategy_tokens} tokens{cut}): {clip(game.strategy)}",
         "-" * _WIDTH,
     ]
     for r in game.history:
@@ -41,8 +37,8 @@ def render_text(game: DebateGame, config: DebateConfig) -> str:
                 f"(TS {rw.ts:.0f} AL {rw.al:.2f} CC {rw.cc:.2f} cost {rw.cost:.3f})"
             )
         for g, (text, ans) in enumerate(r.local):
-            lines.append(f"  local coordinator {g}: {ans} | {_clip(text, 80, 40)}")
-        lines.append(f"  commitment: {r.commitment_answer} | {_clip(r.commitment, 100, 60)}")
+            lines.append(f"  local coordinator {g}: {ans} | {clip(text, 80, 40)}")
+        lines.append(f"  commitment: {r.commitment_answer} | {clip(r.commitment, 100, 60)}")
         lines.append(f"  billed this round: {r.billed} tokens")
     ledger = game.ledger
     lines.append(

@@ -1,0 +1,42 @@
+"""Helpers for the environments' frozen config dataclasses: field checks and ``make_config``.
+
+Every error is a ``ValueError`` that names the environment, the field, its value and the
+allowed range; unknown keys are named with the list of allowed keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+
+
+def is_int(v: Any) -> bool:
+    """An int that is not a bool."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_real(v: Any) -> bool:
+    """A finite int or float that is not a bool."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def require(config: Any, env_name: str, ok: bool, field: str, allowed: str) -> None:
+    """Raise ``ValueError`` naming ``field`` of ``config`` when ``ok`` is false."""
+    if not ok:
+        value = getattr(config, field)
+        raise ValueError(f"{env_name}: {field}={value!r} is invalid; allowed: {allowed}")
+
+
+def make_config(cls: type[C], env_name: str, config: C | None, kwargs: dict[str, Any]) -> C:
+    """``config`` (or the defaults of ``cls``) with ``kwargs`` applied, validated."""
+    fields = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    unknown = sorted(set(kwargs) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"{env_name}: unknown config key(s) {unknown}; allowed keys: {', '.join(fields)}"
+        )
+    base = config if config is not None else cls()
+    return dataclasses.replace(base, **kwargs) if kwargs else base  # type: ignore[type-var]
