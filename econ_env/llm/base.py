@@ -86,3 +86,15 @@ class Backend(Protocol):
     def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
         """Return one completion per request, in order."""
         ...
+
+
+def generate_checked(backend: Backend, requests: Sequence[GenRequest]) -> list[Completion]:
+    """``backend.generate(requests)``, raising ``RuntimeError`` naming the backend when it does
+    not return exactly one completion per request."""
+    completions = backend.generate(requests)
+    if len(completions) != len(requests):
+        raise RuntimeError(
+            f"backend {backend.name!r} returned {len(completions)} completions "
+            f"for {len(requests)} requests"
+        )
+    return completions

@@ -28,7 +28,7 @@ from econ_env.core.transcript import Transcript
 from econ_env.envs.auction import prompts
 from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.auction.mechanism import AuctionResult, run_auction
-from econ_env.llm.base import Backend, Completion, GenRequest
+from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
 
@@ -133,12 +133,7 @@ class AuctionGame:
 
     def _absorb(self, who: list[int], requests: list[GenRequest], role: Role) -> None:
         """Run one batched call for agents ``who`` and make the results their drafts."""
-        completions = self.backend.generate(requests)
-        if len(completions) != len(requests):
-            raise RuntimeError(
-                f"backend {self.backend.name!r} returned {len(completions)} completions "
-                f"for {len(requests)} requests"
-            )
+        completions = generate_checked(self.backend, requests)
         assert self.item is not None
         kind = self.item.kind
         for i, c in zip(who, completions, strict=False):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from econ_env.envs.text import clip
+from econ_env.envs.text import clip, footer
 
 if TYPE_CHECKING:
     from econ_env.envs.auction.config import AuctionConfig
@@ -44,16 +44,5 @@ def render_text(game: AuctionGame, config: AuctionConfig) -> str:
             lines.append(f"  [{speaker}] {clip(text)}")
     answers = "  ".join(f"{game.agents[i]}: {d.answer}" for i, d in enumerate(game.drafts))
     lines.append(f"current answers  {answers}")
-    ledger = game.ledger
-    lines.append(
-        f"tokens: billed {ledger.billed_total} / {config.budget} | "
-        f"generated {ledger.generated_total}"
-    )
-    if game.stop_reason is not None:
-        verdict = "correct" if game.correct else "wrong"
-        lines.append(
-            f"end: {game.stop_reason} | final answer {game.final_answer} | "
-            f"gold {game.item.gold} | {verdict}"
-        )
-    lines.append("=" * _WIDTH)
+    lines += footer(game, config.budget, _WIDTH)
     return "\n".join(lines)

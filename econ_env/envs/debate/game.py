@@ -35,7 +35,7 @@ from econ_env.envs.debate.reward import (
     executor_rewards,
     similarity01,
 )
-from econ_env.llm.base import Backend, Completion, GenRequest
+from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
 from econ_env.llm.embeddings import Embedder
 from econ_env.llm.simulated import strategy_is_good
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
@@ -108,7 +108,7 @@ class DebateGame:
             seed=int(rng.integers(2**31 - 1)),
             meta={"item": item, "role": "strategy", "agent_index": -1},
         )
-        (c,) = self._call([req])
+        (c,) = generate_checked(self.backend, [req])
         self.strategy = c.text
         self.strategy_tokens = c.completion_tokens
         self.strategy_truncated = c.finish_reason == "length"
@@ -130,15 +130,6 @@ class DebateGame:
             self.finish("budget_exhausted")
             return
         self.transcript.add(0, COORDINATOR, Role.STRATEGY.value, c.text, tokens=c.completion_tokens)
-
-    def _call(self, requests: list[GenRequest]) -> list[Completion]:
-        completions = self.backend.generate(requests)
-        if len(completions) != len(requests):
-            raise RuntimeError(
-                f"backend {self.backend.name!r} returned {len(completions)} completions "
-                f"for {len(requests)} requests"
-            )
-        return completions
 
     def _answer_of(self, c: Completion) -> str | None:
         assert self.item is not None
@@ -180,7 +171,7 @@ class DebateGame:
             )
             for i, (a, p) in enumerate(zip(self.agents, params, strict=True))
         ]
-        ex = self._call(ex_requests)
+        ex = generate_checked(self.backend, ex_requests)
         texts = [c.text for c in ex]
         answers = [self._answer_of(c) for c in ex]
         calls: list[tuple[str, Role, Completion]] = [
@@ -189,13 +180,14 @@ class DebateGame:
         local: list[tuple[str, str | None]] = []
         if cfg.groups >= 2:
             members = [[i for i in range(self.n) if self.group[i] == g] for g in range(cfg.groups)]
-            loc = self._call(
+            loc = generate_checked(
+                self.backend,
                 [
                     self._commit_request(
                         [(self.agents[i], texts[i]) for i in m], [answers[i] for i in m], rng
                     )
                     for m in members
-                ]
+                ],
             )
             local = [(c.text, self._answer_of(c)) for c in loc]
             calls += [(local_coordinator(g), Role.COMMITMENT, c) for g, c in enumerate(loc)]
@@ -204,7 +196,7 @@ class DebateGame:
         else:
             sources = list(zip(self.agents, texts, strict=True))
             heard_answers = answers
-        (com,) = self._call([self._commit_request(sources, heard_answers, rng)])
+        (com,) = generate_checked(self.backend, [self._commit_request(sources, heard_answers, rng)])
         calls.append((COORDINATOR, Role.COMMITMENT, com))
         specs = [
             {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from econ_env.envs.text import clip
+from econ_env.envs.text import clip, footer
 
 if TYPE_CHECKING:
     from econ_env.envs.debate.config import DebateConfig
@@ -40,16 +40,5 @@ def render_text(game: DebateGame, config: DebateConfig) -> str:
             lines.append(f"  local coordinator {g}: {ans} | {clip(text, 80, 40)}")
         lines.append(f"  commitment: {r.commitment_answer} | {clip(r.commitment, 100, 60)}")
         lines.append(f"  billed this round: {r.billed} tokens")
-    ledger = game.ledger
-    lines.append(
-        f"tokens: billed {ledger.billed_total} / {config.budget} | "
-        f"generated {ledger.generated_total} (incl. embedding reads)"
-    )
-    if game.stop_reason is not None:
-        verdict = "correct" if game.correct else "wrong"
-        lines.append(
-            f"end: {game.stop_reason} | final answer {game.final_answer} | "
-            f"gold {game.item.gold} | {verdict}"
-        )
-    lines.append("=" * _WIDTH)
+    lines += footer(game, config.budget, _WIDTH, " (incl. embedding reads)")
     return "\n".join(lines)
