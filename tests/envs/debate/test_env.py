@@ -238,3 +238,12 @@ def test_render_shows_strategy_answers_params_commitment_and_stop(capsys):
         "end:",
     ):
         assert needle in text
+
+
+def test_env_pickles_into_an_independent_copy():
+    import pickle
+
+    env = econ_env.debate_v0.env(n_agents=4, groups=2, embedder="hashed")
+    clone = pickle.loads(pickle.dumps(env))
+    assert clone.unwrapped.config == env.unwrapped.config
+    assert play(clone, 9) == play(env, 9)
