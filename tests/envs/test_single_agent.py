@@ -1,0 +1,137 @@
+"""Gymnasium single-agent views: exact rewards, flags, checker, registry, vector envs, pickling."""
+
+import pickle
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import econ_env
+from baselines import TruthfulBidder
+
+
+def fixed_bid(value):
+    return np.array([2 * value - 1], dtype=np.float32)
+
+
+def multi_agent_learner_rewards(env, learner, seed, learner_action):
+    """The learner's reward at each of its turns in the PettingZoo env (truthful co-players)."""
+    env.reset(seed=seed)
+    others = {a: TruthfulBidder(env, seed=0) for a in env.possible_agents}
+    rewards, flags = [], None
+    for agent in env.agent_iter():
+        obs, reward, term, trunc, _ = env.last()
+        if agent == learner:
+            rewards.append(reward)
+            if term or trunc:
+                flags = (term, trunc)
+        env.step(
+            None
+            if term or trunc
+            else (learner_action if agent == learner else others[agent].act(obs, agent))
+        )
+    return rewards[1:], flags  # the first turn's reward belongs to no action
+
+
+@pytest.mark.parametrize("learner", ["bidder_0", "bidder_1", "bidder_2"])
+@pytest.mark.parametrize("stop_on_consensus", [True, False])
+def test_learner_reward_equals_the_multi_agent_credit(learner, stop_on_consensus):
+    cfg = {"stop_on_consensus": stop_on_consensus, "cost_weight": 0.7}
+    for seed in range(4):
+        expected, flags = multi_agent_learner_rewards(
+            econ_env.auction_v0.env(**cfg), learner, seed, fixed_bid(0.8)
+        )
+        single = econ_env.single_agent(lambda: econ_env.auction_v0.env(**cfg), learner=learner)
+        single.reset(seed=seed)
+        got, done = [], False
+        while not done:
+            _, r, term, trunc, _ = single.step(fixed_bid(0.8))
+            got.append(r)
+            done = term or trunc
+        assert got == pytest.approx(expected)
+        assert (term, trunc) == flags
+
+
+def test_terminated_and_truncated_stay_distinct():
+    trunc_env = econ_env.single_agent(lambda: econ_env.auction_v0.env(stop_on_consensus=False))
+    trunc_env.reset(seed=1)
+    while True:
+        _, _, term, trunc, info = trunc_env.step(fixed_bid(0.0))
+        if term or trunc:
+            break
+    assert (term, trunc, info["stop_reason"]) == (False, True, "max_rounds")
+    term_env = econ_env.single_agent(lambda: econ_env.auction_v0.env(backend_kwargs={"skill": 8.0}))
+    term_env.reset(seed=1)
+    _, _, term, trunc, info = term_env.step(fixed_bid(1.0))
+    assert (term, trunc, info["stop_reason"]) == (True, False, "consensus")
+
+
+@pytest.mark.parametrize(
+    ("env_id", "config"),
+    [
+        ("econ_env/Auction-v0", {}),
+        ("econ_env/Auction-v0", {"action_type": "discrete", "mechanism": "vcg", "top_k": 2}),
+        ("econ_env/Debate-v0", {"embedder": "hashed"}),
+        (
+            "econ_env/Debate-v0",
+            {"embedder": "hashed", "action_type": "discrete", "groups": 2, "n_agents": 4},
+        ),
+    ],
+)
+def test_gymnasium_checker_registry_and_seeding(env_id, config):
+    env = gymnasium.make(env_id, **config)
+    check_env(env.unwrapped, skip_render_check=True)
+    base = env.unwrapped.env.unwrapped
+    for key, value in config.items():
+        assert getattr(base.config, key) == value
+
+    def trajectory(e):
+        obs, _ = e.reset(seed=5)
+        e.action_space.seed(5)
+        out = [obs]
+        for _ in range(6):
+            obs, r, term, trunc, _ = e.step(e.action_space.sample())
+            out.append((obs, r, term, trunc))
+            if term or trunc:
+                break
+        return out
+
+    a, b = (
+        trajectory(gymnasium.make(env_id, **config)),
+        trajectory(gymnasium.make(env_id, **config)),
+    )
+    assert repr(a) == repr(b)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_envs(mode):
+    vec = gymnasium.make_vec("econ_env/Auction-v0", num_envs=2, vectorization_mode=mode, n_agents=4)
+    obs, _ = vec.reset(seed=0)
+    assert obs.shape == (2, econ_env.auction_v0.env(n_agents=4).unwrapped.layout.size)
+    for _ in range(5):
+        obs, rew, term, trunc, _ = vec.step(vec.action_space.sample())
+        assert np.all(np.isfinite(rew)) and obs.shape[0] == 2
+        assert not np.any(term & trunc)
+    vec.close()
+
+
+def test_pickles_and_other_seats_and_errors():
+    env = gymnasium.make(
+        "econ_env/Debate-v0", learner="executor_2", others="exploratory", embedder="hashed"
+    )
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    assert clone.learner == "executor_2"
+    obs, _ = clone.reset(seed=0)
+    assert clone.observation_space.contains(obs)
+    with pytest.raises(ValueError, match="learner='nobody'"):
+        gymnasium.make("econ_env/Auction-v0", learner="nobody")
+    with pytest.raises(ValueError, match="bogus"):
+        gymnasium.make("econ_env/Auction-v0", bogus=1)
+    mixed = econ_env.single_agent(
+        econ_env.auction_v0.env, others={"bidder_1": "random", "bidder_2": "silent"}
+    )
+    obs, _ = mixed.reset(seed=0)
+    assert mixed.observation_space.contains(obs)
+    with pytest.raises(ValueError, match=r"no policy for \['bidder_2'\]"):
+        econ_env.single_agent(econ_env.auction_v0.env, others={"bidder_1": "random"})
