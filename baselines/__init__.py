@@ -17,6 +17,7 @@ from baselines.auction import (
     Silent,
     TruthfulBidder,
 )
+from baselines.bench import BENCH_BASELINES, resolve
 from baselines.debate import (
     DEBATE_POLICIES,
     BeliefPolicy,
@@ -24,6 +25,8 @@ from baselines.debate import (
     ExploratoryBelief,
     NeutralBelief,
     RandomBelief,
+    RoundRobinBelief,
+    TruthfulBelief,
 )
 
 
@@ -42,6 +45,7 @@ def make_policy(name: str, env: Any, seed: int = 0) -> Any:
 
 
 __all__ = [
+    "BENCH_BASELINES",
     "DEBATE_POLICIES",
     "POLICIES",
     "AlwaysSpeak",
@@ -53,8 +57,11 @@ __all__ = [
     "RandomBelief",
     "RandomBidder",
     "RoundRobin",
+    "RoundRobinBelief",
     "Silent",
+    "TruthfulBelief",
     "TruthfulBidder",
     "make_policy",
     "policies_for",
+    "resolve",
 ]

@@ -4,6 +4,9 @@
 - ``neutral``: the neutral belief (all zeros: the default generation parameters).
 - ``conservative`` / ``exploratory``: a fixed low / high temperature belief (the matching preset
   in the discrete variant).
+- ``truthful``: follows the commitment when it agrees with it (conservative belief) and explores
+  when it disagrees (exploratory belief); neutral before the first commitment.
+- ``round_robin``: in round ``t`` the executor ``t mod n`` explores, the others stay conservative.
 
 Fixed beliefs are the natural reference for learned belief networks: ECON's claim is that
 adapting beliefs beats any fixed setting.
@@ -65,6 +68,51 @@ class ExploratoryBelief(BeliefPolicy):
     temperature_value = 0.8
 
 
+class _ObservingBelief(BeliefPolicy):
+    """A belief chosen from the own observation through the env's layout."""
+
+    def __init__(self, env: Any, seed: int = 0) -> None:
+        super().__init__(env, seed)
+        self.layout = env.unwrapped.layout
+
+    def _vector(self, obs: Any) -> np.ndarray:
+        return obs["observation"] if isinstance(obs, dict) else obs
+
+    def _with_temperature(self, obs: Any, agent: str, value: float) -> Any:
+        self.temperature_value = value
+        return BeliefPolicy.act(self, obs, agent)
+
+
+class TruthfulBelief(_ObservingBelief):
+    name = "truthful"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        v = self._vector(obs)
+        if v[self.layout.index("round")] == 0.0:
+            return self._with_temperature(obs, agent, 0.0)
+        agrees = v[self.layout.index("agrees_commitment")] >= 0.5
+        return self._with_temperature(obs, agent, -0.8 if agrees else 0.8)
+
+
+class RoundRobinBelief(_ObservingBelief):
+    name = "round_robin"
+
+    def act(self, obs: Any, agent: str) -> Any:
+        v = self._vector(obs)
+        played = round(float(v[self.layout.index("round")]) * self.config.max_rounds)
+        me = int(np.argmax(v[self.layout.agent_id]))
+        explore = played % self.config.n_agents == me
+        return self._with_temperature(obs, agent, 0.8 if explore else -0.8)
+
+
 DEBATE_POLICIES: dict[str, Callable[..., BeliefPolicy]] = {
-    p.name: p for p in (RandomBelief, NeutralBelief, ConservativeBelief, ExploratoryBelief)
+    p.name: p
+    for p in (
+        RandomBelief,
+        NeutralBelief,
+        ConservativeBelief,
+        ExploratoryBelief,
+        TruthfulBelief,
+        RoundRobinBelief,
+    )
 }

@@ -5,7 +5,8 @@ last one has acted. :class:`RoundBasedEnv` implements the AEC API around that (s
 bookkeeping, dead steps, reward accumulation, cached spaces, observation copies, rendering)
 and leaves the game to four hooks:
 
-- ``_start_episode()``: draw the episode from ``self.np_random`` and start the game;
+- ``_start_episode()``: draw the episode (``_draw_item()``: ``reset(options={"item_id": ...})``
+  plays a given task item, otherwise one is drawn from ``self.np_random``) and start the game;
 - ``_record_action(index, agent, action)``: validate and store one agent's action (raise
   ``ValueError`` naming the agent before changing anything);
 - ``_settle_round()``: play the round, set ``self.rewards`` and call ``_end_episode`` when the
@@ -99,8 +100,16 @@ class RoundBasedEnv(AECEnv, EzPickle):
         self.infos = {a: {} for a in self.agents}
         self._step_in_round = 0
         self.agent_selection = self.agents[0]
+        self._options = dict(options or {})  # other keys are ignored (PettingZoo passes some)
         self._start_episode()
         self._refresh()
+
+    def _draw_item(self) -> Any:
+        """The episode's task item: ``options["item_id"]`` when given, else a seeded draw."""
+        item_id = self._options.get("item_id")
+        if item_id is not None:
+            return self.task.get(item_id)
+        return self.task.sample(self.np_random)
 
     def step(self, action: Any) -> None:
         agent = self.agent_selection

@@ -133,7 +133,7 @@ class AuctionEnv(RoundBasedEnv):
 
     # --------------------------------------------------------------- game hooks
     def _start_episode(self) -> None:
-        item = self.task.sample(self.np_random)
+        item = self._draw_item()
         self._task_features = task_features(item)
         self.game.start(item, self.np_random)
         self._bids = np.zeros(self.config.n_agents)

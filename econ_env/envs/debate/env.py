@@ -142,7 +142,7 @@ class DebateEnv(RoundBasedEnv):
 
     # --------------------------------------------------------------- game hooks
     def _start_episode(self) -> None:
-        item = self.task.sample(self.np_random)
+        item = self._draw_item()
         self._task_features = task_features(item)
         self.game.start(item, self.np_random)
         self._strategy_features = strategy_features(self.game.strategy)

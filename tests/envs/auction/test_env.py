@@ -284,3 +284,12 @@ def test_single_bidder_speaks_once_then_plays_out_the_rounds():
     game = env.unwrapped.game
     assert final["bidder_0"][0]["stop_reason"] == "max_rounds"
     assert [r.winners for r in game.history] == [(0,), (), ()]
+
+
+def test_reset_can_play_a_given_item():
+    env = econ_env.auction_v0.env(task="gsm8k")
+    item_id = env.unwrapped.task.ids()[5]
+    env.reset(seed=0, options={"item_id": item_id})
+    assert env.unwrapped.game.item.id == item_id
+    with pytest.raises(KeyError):
+        env.reset(seed=0, options={"item_id": "gsm8k/test/not-an-id"})
