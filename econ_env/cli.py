@@ -7,6 +7,8 @@
 - ``econ-env render --seed 0``: play one episode with a policy and print its transcript.
 - ``econ-env run debate_v0 --episodes 20 -c groups=2 --render``: play episodes of any env with
   a policy and print a readable summary (accuracy, stop reasons, tokens per role, rewards).
+- ``econ-env bench run|verify|sweep|suites`` and ``econ-env leaderboard build``: the benchmark
+  (see :mod:`econ_env.bench.commands` and docs/leaderboard.md).
 - ``econ-env envs``: list the registered environments.
 """
 
@@ -168,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--policy", default=None, help="baseline name or module:Class")
     run.add_argument("--render", action="store_true", help="print the first episode's transcript")
     sub.add_parser("envs", help="list registered environments")
+    from econ_env.bench.commands import add_commands, run_command
+
+    add_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -178,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_render(args)
     if args.command == "run":
         return cmd_run(args)
+    if args.command in ("bench", "leaderboard"):
+        return run_command(args)
     import econ_env.registration as reg
 
     for env_id in reg.ENV_IDS:

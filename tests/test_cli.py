@@ -91,4 +91,4 @@ def test_run_rejects_unknown_env_and_policy():
     with pytest.raises(SystemExit, match="unknown environment"):
         main(["run", "chess_v0"])
     with pytest.raises(SystemExit, match="neutral"):
-        main(["run", "debate_v0", "--policy", "truthful", "-c", "embedder=hashed"])
+        main(["run", "debate_v0", "--policy", "always", "-c", "embedder=hashed"])
