@@ -349,8 +349,11 @@ def verify_submission(
         else:
             seen[eid] = n
             to_check.append((n, t, by_id[eid]))
-    ids = {t.get("episode_id") for _, t in traces if isinstance(t, dict)} - {None}
-    ids = {i for i in ids if isinstance(i, str)}
+    ids = {
+        t["episode_id"]
+        for _, t in traces
+        if isinstance(t, dict) and isinstance(t.get("episode_id"), str)
+    }
     missing = [s.episode_id for s in specs if s.episode_id not in ids]
     errs.extend(f"{sub.TRACES}: missing episode {eid}" for eid in missing[:_MAX_LISTED])
     if len(missing) > _MAX_LISTED:

@@ -70,9 +70,11 @@ The model (every effect is a named field of :class:`SimParams`):
   + e*dT)`` (< 0) and ``mean_entropy = softplus(entropy_offset - entropy_slope*z + e*dT)`` (> 0).
 
 Randomness: a request with ``seed`` draws only from ``random.Random`` seeded by (backend seed,
-request seed), so its completion does not depend on the rest of the batch; a request without a
-seed draws from the backend's own ``random.Random(seed)``. ``belief`` is ignored. The global
-random state is never used.
+request seed, a CRC-32 of the item id), so its completion does not depend on the rest of the
+batch, and one seed on different questions gives unrelated samples (as with a real model: a
+benchmark that replays seeds 0 and 1 on every item must not get the same luck on every item); a
+request without a seed draws from the backend's own ``random.Random(seed)``. ``belief`` is
+ignored. The global random state is never used.
 
 Effect sizes (default parameters)
 ---------------------------------
@@ -87,9 +89,9 @@ following penalty; lower ones only concentrate the wrong answers::
     ===  =====  ========  ==========  =====  =========  ==========
       T    acc  acc+hint  distinct/4  split  follow_ok  follow_bad
     ===  =====  ========  ==========  =====  =========  ==========
-    0.1  0.613     0.727        1.85  0.852      0.932       0.736
-    0.7  0.609     0.699        2.16  0.862      0.930       0.688
-    1.3  0.451     0.582        2.56  0.949      0.718       0.480
+    0.1  0.606     0.719        1.83  0.825      0.920       0.737
+    0.7  0.616     0.719        2.19  0.878      0.934       0.696
+    1.3  0.469     0.593        2.56  0.944      0.735       0.476
     ===  =====  ========  ==========  =====  =========  ==========
 
 Coordinator commitments (T = 0.7, ``max_tokens=50``) given 0..3 of 3 heard answers correct
@@ -98,10 +100,10 @@ Coordinator commitments (T = 0.7, ``max_tokens=50``) given 0..3 of 3 heard answe
     ========  ==========  =========
     heard ok  commit acc  truncated
     ========  ==========  =========
-         0/3       0.150      0.031
-         1/3       0.283      0.030
-         2/3       0.948      0.030
-         3/3       0.956      0.031
+         0/3       0.147      0.029
+         1/3       0.284      0.028
+         2/3       0.948      0.028
+         3/3       0.943      0.030
     ========  ==========  =========
 """
 
@@ -351,6 +353,12 @@ def _distractors(item_id: str, gold: str, kind: str, n_choices: int) -> tuple[st
 
 
 @lru_cache(maxsize=65536)
+def _item_key(item_id: str) -> int:
+    """A stable 32-bit key of an item id (mixed into seeded requests' random streams)."""
+    return zlib.crc32(item_id.encode())
+
+
+@lru_cache(maxsize=65536)
 def _question_numbers(question: str) -> tuple[str, ...]:
     """The first three numbers mentioned in a question (for the templated reasoning)."""
     return tuple(_NUM_RE.findall(question)[:3])
@@ -408,11 +416,16 @@ class SimulatedBackend:
 
     def _one(self, req: GenRequest) -> Completion:
         p = self.params
+        meta = req.meta
         if req.seed is None:
             rng = self._rng
         else:
-            rng = random.Random(((self.seed & _MASK64) << 64) | (req.seed & _MASK64))
-        meta = req.meta
+            # Like a real model, the same seed on a different question gives an unrelated
+            # sample: the item's id enters the stream, so seeds are not shared across items.
+            item_key = _item_key(meta["item"].id) if "item" in meta else 0
+            rng = random.Random(
+                (((self.seed & _MASK64) << 64) | (req.seed & _MASK64)) << 32 | item_key
+            )
         role = meta.get("role", "draft")
         temp = req.temperature
         d_temp = temp - p.t_ref

@@ -407,3 +407,24 @@ def test_heard_answers_are_grouped_by_their_normalised_value():
     )
     adopted = sum(boxed(c) == "19.0" for c in out) / 3000
     assert abs(adopted - 0.9 * 2 / 3) < 0.04
+
+
+def test_one_seed_gives_unrelated_samples_on_different_items():
+    # Regression: the stream used to ignore the item, so a benchmark replaying seeds 0 and 1 on
+    # every item drew the same correctness luck for all items (0/60 for one agent).
+    from econ_env.llm.simulated import SimulatedBackend
+    from econ_env.tasks.base import TaskItem
+
+    backend = SimulatedBackend()
+    correct = 0
+    for k in range(200):
+        item = TaskItem(f"q/{k}", f"What is {k} + 1?", str(k + 1), "numeric", {"difficulty": 0.5})
+        req = GenRequest(
+            ({"role": "user", "content": item.question},),
+            4096,
+            seed=0,
+            meta={"item": item, "agent_index": 0, "role": "draft"},
+        )
+        (c,) = backend.generate([req])
+        correct += f"\\boxed{{{k + 1}}}" in c.text
+    assert 0.45 < correct / 200 < 0.95  # per-item luck, not one shared draw
