@@ -65,4 +65,13 @@ def resolve(
     if sep:
         cls = getattr(importlib.import_module(module), attr)
         return (lambda env, seed: cls(env, seed=seed)), {}
+    from baselines.auction import POLICIES
+    from baselines.debate import DEBATE_POLICIES
+
+    table = DEBATE_POLICIES if env_name.startswith("debate") else POLICIES
+    if name not in table:
+        raise ValueError(
+            f"unknown policy {name!r}: use a bench baseline {sorted(BENCH_BASELINES)}, "
+            f"a {env_name} baseline {sorted(table)} or module:Class"
+        )
     return (lambda env, seed: make_policy(name, env, seed)), {}

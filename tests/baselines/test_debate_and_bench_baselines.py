@@ -78,5 +78,5 @@ def test_every_bench_baseline_runs_on_both_envs(name, env_name):
 def test_resolve_passes_other_specs_through():
     factory, overrides = resolve("baselines.auction:TruthfulBidder", "auction_v0")
     assert overrides == {} and factory(econ_env.auction_v0.env(), 0).name == "truthful"
-    with pytest.raises(ValueError, match="unknown policy"):
-        resolve("nope", "debate_v0")[0](econ_env.debate_v0.env(embedder="hashed"), 0)
+    with pytest.raises(ValueError, match=r"unknown policy 'nope'.*single_cot.*neutral"):
+        resolve("nope", "debate_v0")
