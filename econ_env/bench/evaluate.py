@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm.auto import tqdm
+from econ_env.bench.summary import run_episodes
 
 
 @dataclass(frozen=True)
@@ -55,28 +55,15 @@ def evaluate(
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     env = env_fn()
-    policy = policy_fn(env, seed)
-    correct = 0
-    billed = generated = ret = rounds = 0.0
-    for ep in tqdm(range(episodes), desc=f"{name:>12}", disable=not progress, leave=True):
-        env.reset(seed=seed + ep)
-        first = env.possible_agents[0]
-        total = 0.0
-        final_info: dict = {}
-        for agent in env.agent_iter():
-            obs, reward, term, trunc, info = env.last()
-            if agent == first:
-                total += reward
-            if term or trunc:
-                final_info = info
-                env.step(None)
-            else:
-                env.step(policy.act(obs, agent))
-        correct += int(bool(final_info.get("correct", False)))
-        billed += final_info.get("billed_tokens", 0)
-        generated += final_info.get("generated_tokens", 0)
-        rounds += final_info.get("round", 0)
-        ret += total
+    summary = run_episodes(
+        env,
+        policy_fn(env, seed),
+        policy_name=name,
+        episodes=episodes,
+        seed=seed,
+        progress=progress,
+    )
+    correct = summary.correct
     low, high = wilson_interval(correct, episodes)
     return EvalResult(
         name,
@@ -84,10 +71,10 @@ def evaluate(
         correct / episodes,
         low,
         high,
-        billed / episodes,
-        generated / episodes,
-        ret / episodes,
-        rounds / episodes,
+        summary.billed / episodes,
+        summary.generated / episodes,
+        summary.returns / episodes,
+        summary.rounds / episodes,
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tqdm.auto import tqdm
+
 
 @dataclass
 class RunSummary:
@@ -21,6 +23,7 @@ class RunSummary:
     episodes: int = 0
     correct: int = 0
     rounds: int = 0
+    returns: float = 0.0  # summed reward of the first agent (the team return in team mode)
     billed: int = 0
     generated: int = 0
     stop_reasons: Counter = field(default_factory=Counter)
@@ -62,16 +65,20 @@ def run_episodes(
     episodes: int,
     seed: int = 0,
     on_episode: Callable[[Any, int], None] | None = None,
+    progress: bool = False,
 ) -> RunSummary:
     """Play ``episodes`` seeded episodes of ``env`` with ``policy`` and aggregate them."""
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     summary = RunSummary(env.unwrapped.metadata["name"], policy_name)
-    for ep in range(episodes):
+    first = env.possible_agents[0]
+    for ep in tqdm(range(episodes), desc=f"{policy_name:>12}", disable=not progress):
         env.reset(seed=seed + ep)
         final: dict = {}
         for agent in env.agent_iter():
-            obs, _, term, trunc, info = env.last()
+            obs, reward, term, trunc, info = env.last()
+            if agent == first:
+                summary.returns += reward
             if term or trunc:
                 final = info
                 env.step(None)

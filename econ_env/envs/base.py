@@ -134,6 +134,25 @@ class RoundBasedEnv(AECEnv, EzPickle):
             self.terminations[a] = not truncated
             self.truncations[a] = truncated
 
+    def _shared_info(self) -> dict[str, Any]:
+        """The info fields every agent gets: question, token totals and, once the game is
+        over, its ending (stop reason, final answer, gold, correctness)."""
+        game = self.game
+        info: dict[str, Any] = {
+            "question": game.item.question,
+            "billed_tokens": game.ledger.billed_total,
+            "generated_tokens": game.ledger.generated_total,
+            "remaining_budget": game.ledger.remaining,
+        }
+        if game.stop_reason is not None:
+            info.update(
+                stop_reason=game.stop_reason,
+                final_answer=game.final_answer,
+                gold=game.item.gold,
+                correct=game.correct,
+            )
+        return info
+
     def _store_observations(self, rows: np.ndarray, masks: list[np.ndarray] | None) -> None:
         """Cache each agent's row (and action mask in the discrete variant)."""
         for i, a in enumerate(self.possible_agents):

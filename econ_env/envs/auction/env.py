@@ -219,34 +219,16 @@ class AuctionEnv(RoundBasedEnv):
         rows[:, 8] = speak
         rows[:, 9] = game.prev_bids
         heard = tuple((m.speaker, m.text) for m in game.transcript.public())
-        billed, generated = game.ledger.billed_total, game.ledger.generated_total
-        done = game.stop_reason is not None
         masks = None
         if cfg.action_type == "discrete":
             masks = [np.ones(cfg.bid_levels, dtype=np.int8) for _ in range(n)]
             for i in range(n):
                 masks[i][1:] = speak[i]
         self._store_observations(rows, masks)
+        shared = {**self._shared_info(), "round": game.round, "heard": heard}
         for i, a in enumerate(self.possible_agents):
             d = game.drafts[i]
-            info = {
-                "question": game.item.question,
-                "round": game.round,
-                "draft": d.text,
-                "answer": d.answer,
-                "heard": heard,
-                "billed_tokens": billed,
-                "generated_tokens": generated,
-                "remaining_budget": game.ledger.remaining,
-            }
-            if done:
-                info.update(
-                    stop_reason=game.stop_reason,
-                    final_answer=game.final_answer,
-                    gold=game.item.gold,
-                    correct=game.correct,
-                )
-            self.infos[a] = info
+            self.infos[a] = {**shared, "draft": d.text, "answer": d.answer}
 
     def _render_text(self) -> str:
         return render_text(self.game, self.config)

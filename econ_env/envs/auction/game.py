@@ -198,9 +198,7 @@ class AuctionGame:
         drafts = self.drafts
         bid_list = [0.0 if d.spoken else float(b) for d, b in zip(drafts, bids, strict=True)]
         bid_charges = {
-            i: (0 if drafts[i].prompt_billed else drafts[i].completion.prompt_tokens)
-            for i, b in enumerate(bid_list)
-            if b > 0.0 and b >= cfg.reserve
+            i: self.bid_cost(i) for i, b in enumerate(bid_list) if b > 0.0 and b >= cfg.reserve
         }
         total_bid = sum(bid_charges.values())
         billed = np.zeros(self.n, dtype=np.int64)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from econ_env.envs.layout import scalar_index
 from econ_env.tasks.features import TASK_FEATURE_DIM
 
 SCALARS: tuple[str, ...] = (
@@ -59,12 +60,7 @@ class ObsLayout:
 
     def index(self, name: str) -> int:
         """Index of a scalar field (``ValueError`` naming the allowed names otherwise)."""
-        try:
-            return SCALARS.index(name)
-        except ValueError:
-            raise ValueError(
-                f"unknown scalar observation field {name!r}; one of {SCALARS}"
-            ) from None
+        return scalar_index(SCALARS, name)
 
     @property
     def last_speakers(self) -> slice:

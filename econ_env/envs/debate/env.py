@@ -193,26 +193,15 @@ class DebateEnv(RoundBasedEnv):
             changed = len(game.commitments) >= 2 and game.commitments[-1] != game.commitments[-2]
             rows[:, 13] = float(changed)
             rows[:, lay.previous_belief] = (last.beliefs + 1.0) / 2.0
-        done = game.stop_reason is not None
         common = {
-            "question": game.item.question,
+            **self._shared_info(),
             "strategy": game.strategy,
             "strategy_truncated": game.strategy_truncated,
             "round": len(game.history),
             "commitment": last.commitment if last else None,
             "commitment_answer": last.commitment_answer if last else None,
             "embedder": self.embedder.name,
-            "billed_tokens": game.ledger.billed_total,
-            "generated_tokens": game.ledger.generated_total,
-            "remaining_budget": game.ledger.remaining,
         }
-        if done:
-            common.update(
-                stop_reason=game.stop_reason,
-                final_answer=game.final_answer,
-                gold=game.item.gold,
-                correct=game.correct,
-            )
         masks = None
         if cfg.action_type == "discrete":  # every preset is always allowed
             masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
