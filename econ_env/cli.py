@@ -17,12 +17,22 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 DEMO_POLICIES = ("silent", "random", "truthful", "round_robin", "always")
+
+COMMAND_MODULES = (
+    "econ_env.bench.commands",  # bench, leaderboard
+    "econ_env.models.commands",  # models
+    "econ_env.llm.cache_commands",  # cache
+    "econ_env.llm.calibrate_commands",  # calibrate
+)
+"""Modules that add sub-commands: each has ``add_commands(sub) -> list[str]`` (the command
+names it added) and ``run_command(args) -> int``."""
 
 
 def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
@@ -170,9 +180,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--policy", default=None, help="baseline name or module:Class")
     run.add_argument("--render", action="store_true", help="print the first episode's transcript")
     sub.add_parser("envs", help="list registered environments")
-    from econ_env.bench.commands import add_commands, run_command
-
-    add_commands(sub)
+    handlers = {}
+    for module_name in COMMAND_MODULES:
+        try:  # TODO(wire): remove after the modules land
+            if importlib.util.find_spec(module_name) is None:
+                continue
+        except ModuleNotFoundError:
+            continue
+        module = importlib.import_module(module_name)
+        for name in module.add_commands(sub):
+            handlers[name] = module.run_command
 
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -183,8 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_render(args)
     if args.command == "run":
         return cmd_run(args)
-    if args.command in ("bench", "leaderboard"):
-        return run_command(args)
+    if args.command in handlers:
+        return handlers[args.command](args)
     import econ_env.registration as reg
 
     for env_id in reg.ENV_IDS:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: Any) -> list[str]:
     """Register the bench and leaderboard subcommands on an argparse subparsers object."""
     bench = sub.add_parser("bench", help="run, verify and sweep the econ-bench-v0 benchmark")
     bsub = bench.add_subparsers(dest="bench_command", required=True)
@@ -43,6 +43,7 @@ def add_commands(sub: Any) -> None:
     build.add_argument("submissions")
     build.add_argument("--out", default="site")
     build.add_argument("--gold", default=None)
+    return ["bench", "leaderboard"]
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -1,9 +1,18 @@
-"""Backends by name: ``make_backend("simulated")``, later ``"hf:smollm2"``, ``"openai:http://..."``.
+"""Backends by name: ``"simulated"``, ``"hf:smollm2"``, ``"openai:http://127.0.0.1:8080/v1"``,
+``"cache:hf:smollm2"``.
 
 A spec is ``"name"`` or ``"name:arg"``; the part after the first ``:`` is passed to the factory as
 its first positional argument, and keyword arguments of :func:`make_backend` are passed through.
-A :class:`~econ_env.llm.base.Backend` instance passes through unchanged. ``"simulated"`` is
-registered here (``"simulated:7"`` means seed 7); other backends register themselves.
+A :class:`~econ_env.llm.base.Backend` instance passes through unchanged. Built in:
+
+- ``"simulated"`` (``"simulated:7"`` means seed 7);
+- ``"hf:MODEL"``: :class:`econ_env.llm.hf.HFBackend` (a model name from ``econ-env models list``
+  or a local path); needs the ``hf`` extra;
+- ``"openai:BASE_URL"``: :class:`econ_env.llm.openai_backend.OpenAIBackend`; needs ``openai``;
+- ``"cache:INNER_SPEC"``: :class:`econ_env.llm.cache.CachedBackend` wrapping the inner backend
+  (keyword arguments such as ``path`` and ``mode`` go to the cache).
+
+The real backends are imported only when first built, so ``import econ_env`` never needs torch.
 """
 
 from __future__ import annotations
@@ -73,4 +82,19 @@ def _simulated(seed: str | int | None = None, **kwargs: Any) -> SimulatedBackend
     return SimulatedBackend(**kwargs)
 
 
+def _lazy(module: str, attr: str) -> Callable[..., Backend]:
+    """A factory that imports ``module.attr`` on first use (optional dependencies stay optional)."""
+
+    def factory(*args: Any, **kwargs: Any) -> Backend:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    factory.__qualname__ = f"lazy({module}.{attr})"
+    return factory
+
+
 register_backend("simulated", _simulated)
+register_backend("hf", _lazy("econ_env.llm.hf", "HFBackend"))
+register_backend("openai", _lazy("econ_env.llm.openai_backend", "OpenAIBackend"))
+register_backend("cache", _lazy("econ_env.llm.cache", "CachedBackend"))
