@@ -77,6 +77,23 @@ class Completion:
     finish_reason: str = "stop"
 
 
+class BackendUnavailable(RuntimeError):
+    """A backend's server could not be reached, even after retries.
+
+    Attributes:
+        url: the server's address (also named in the message).
+        detail: what went wrong (attempts made, last error).
+    """
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"backend at {url} is unavailable: {detail}")
+        self.url = url
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type[BackendUnavailable], tuple[str, str]]:
+        return (type(self), (self.url, self.detail))
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A batched text generator."""
