@@ -14,6 +14,13 @@ and leaves the game to four hooks:
 - ``_refresh()``: rebuild ``self._obs`` and ``self.infos`` (called after reset and every round);
 
 plus ``_render_text()``. Spaces are built once and the same objects are returned every call.
+
+Global state (for centralised critics, PettingZoo's ``state()`` API): ``state_space`` is a
+``Box(0, 1, (n_agents * obs_size,), float32)`` built once, and ``state()`` returns every
+agent's observation vector concatenated in ``possible_agents`` order (action masks excluded).
+It is rebuilt with the observations (after reset and after every settled round), so it is
+deterministic given the seed and the actions. PettingZoo's ``aec_to_parallel`` forwards both to
+the parallel API.
 """
 
 from __future__ import annotations
@@ -61,6 +68,11 @@ class RoundBasedEnv(AECEnv, EzPickle):
         self._observation_spaces = {a: observation_space for a in agents}
         self._action_spaces = {a: action_space for a in agents}
         self._identity = np.eye(len(agents), dtype=np.float32)
+        vec = observation_space
+        if isinstance(vec, spaces.Dict):
+            vec = vec["observation"]
+        self.state_space = spaces.Box(0.0, 1.0, (len(agents) * vec.shape[0],), dtype=np.float32)
+        self._state: np.ndarray | None = None
         self._obs: dict[str, Any] = {}
         self.np_random, _ = seeding.np_random(None)
         self._seeded = False
@@ -70,6 +82,12 @@ class RoundBasedEnv(AECEnv, EzPickle):
 
     def action_space(self, agent: str) -> spaces.Space:
         return self._action_spaces[agent]
+
+    def state(self) -> np.ndarray:
+        """The global state: every agent's observation vector concatenated (float32, a copy)."""
+        if self._state is None:
+            raise RuntimeError(f"{type(self).__name__}.state() called before reset()")
+        return self._state.copy()
 
     # --------------------------------------------------------------- hooks
     def _start_episode(self) -> None:
@@ -120,8 +138,12 @@ class RoundBasedEnv(AECEnv, EzPickle):
         self._cumulative_rewards[agent] = 0.0
         self._step_in_round += 1
         if self._step_in_round == len(self.agents):
+            try:
+                self._settle_round()
+            except BaseException:  # e.g. BackendUnavailable: the same step can be retried
+                self._step_in_round -= 1
+                raise
             self._step_in_round = 0
-            self._settle_round()
             self._refresh()
         else:
             self._clear_rewards()
@@ -154,7 +176,8 @@ class RoundBasedEnv(AECEnv, EzPickle):
         return info
 
     def _store_observations(self, rows: np.ndarray, masks: list[np.ndarray] | None) -> None:
-        """Cache each agent's row (and action mask in the discrete variant)."""
+        """Cache each agent's row (and action mask in the discrete variant) and the state."""
+        self._state = np.ascontiguousarray(rows, dtype=np.float32).reshape(-1).copy()
         for i, a in enumerate(self.possible_agents):
             if masks is None:
                 self._obs[a] = rows[i]

@@ -264,12 +264,6 @@ def test_server_killed_mid_episode_leaves_debate_state_unchanged(model):
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auction env bug (reported): AuctionEnv._settle_round calls game.settle(), which "
-    "charges the ledger, broadcasts to the transcript and advances the round, before "
-    "game.revise() calls the backend; a failed revision leaves the round half-applied",
-)
 def test_server_killed_mid_episode_leaves_auction_state_unchanged(model):
     with LlamaServer(smollm2_gguf(), n_ctx=2048) as victim:
         backend = OpenAIBackend(victim.base_url, model=model, max_retries=2, **QUICK)
@@ -295,12 +289,6 @@ class Flaky:
         return self.inner.generate(requests)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="env bug (reported): RoundBasedEnv.step (econ_env/envs/base.py) resets "
-    "_step_in_round to 0 before _settle_round() runs, so after a failed settlement the same "
-    "step, retried, no longer settles the round",
-)
 def test_a_failed_step_can_be_retried_when_the_backend_is_back():
     flaky = Flaky()
     env = econ_env.debate_v0.env(backend=flaky, n_agents=3, embedder="hashed")
@@ -327,3 +315,29 @@ def test_llama_server_reports_a_broken_model_file(tmp_path):
     Path(server.log_path).unlink()
     with pytest.raises(FileNotFoundError, match="model_path"):
         LlamaServer(tmp_path / "missing.gguf")
+
+
+def _auction_trace(env) -> tuple:
+    return (*_snapshot(env.unwrapped.game), dict(env.unwrapped._cumulative_rewards))
+
+
+def test_a_failed_auction_round_is_retried_to_the_same_outcome():
+    """A revision that fails leaves the round unapplied; retrying gives what an uninterrupted
+    run gives (the env's generator was rolled back too)."""
+    config = {"n_agents": 3, "stop_on_consensus": False, "max_rounds": 3}
+    reference = econ_env.auction_v0.env(backend=Flaky(), **config)
+    _play_until_last_step(reference, seed=3)
+    action = np.ones(reference.action_space(reference.agent_selection).shape, dtype=np.float32)
+    reference.step(action)
+
+    flaky = Flaky()
+    env = econ_env.auction_v0.env(backend=flaky, **config)
+    _play_until_last_step(env, seed=3)
+    before = _auction_trace(env)
+    flaky.down = True
+    with pytest.raises(BackendUnavailable):
+        env.step(action)
+    assert _auction_trace(env) == before
+    flaky.down = False
+    env.step(action)
+    assert _auction_trace(env) == _auction_trace(reference)

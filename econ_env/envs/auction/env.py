@@ -8,6 +8,7 @@
 | Agents             | ``agents = ['bidder_0', ..., 'bidder_{n-1}']``            |
 | Number of agents   | ``n_agents`` (default 3)                                  |
 | Observation shape  | ``(10 + 2·n_agents + 8,)`` float32 in [0, 1]              |
+| State shape        | ``(n_agents · (10 + 2·n_agents + 8),)`` float32 in [0, 1] |
 | Registry ids       | ``econ_env/auction-v0`` (AEC and parallel)                |
 
 Each episode is one question (default: procedural arithmetic from ``reasoning-gym``). On
@@ -65,6 +66,17 @@ broadcast. Text never enters the observation: ``infos[agent]`` holds ``question`
 ``answer``, ``heard`` (the broadcasts so far as ``(speaker, text)`` pairs), ``round``,
 ``billed_tokens``, ``generated_tokens``, ``remaining_budget``; at the end also ``stop_reason``,
 ``final_answer``, ``gold`` and ``correct``.
+
+### State
+
+``env.state()`` (also ``parallel_env.state()``) is the global state for centralised critics
+(MAPPO, QMIX): a float32 vector in ``env.state_space = Box(0, 1, (n_agents · obs_size,))``
+(the same object every call), made of every bidder's observation vector concatenated in agent
+order: bidder ``i``'s observation is ``state[i · obs_size:(i + 1) · obs_size]`` with the
+layout above (``obs_size = 10 + 2·n_agents + 8``). It therefore holds every bidder's private
+draft statistics (length, confidence, entropy, affordability) but never text and no action
+masks. It is rebuilt after reset and after every settled round, and is deterministic given
+the seed and the actions.
 
 ### Action
 
@@ -172,8 +184,7 @@ class AuctionEnv(RoundBasedEnv):
             reason = "consensus"
         elif game.round >= cfg.max_rounds:
             reason, truncated = "max_rounds", True
-        else:
-            game.revise(self.np_random)
+        else:  # settle() has already revised the drafts of those who heard a broadcast
             if cfg.stop_on_consensus and game.consensus():
                 reason = "consensus"
             elif not game.budget_left_for_a_message():

@@ -8,6 +8,11 @@ drafts are broadcast; if the episode goes on, every agent that heard someone els
 (every non-winner, and each winner when several spoke) revises its draft (one batched call).
 The env (``env.py``) turns this into PettingZoo's AEC API.
 
+A round is all or nothing: the revision call is made *before* anything of the round is
+applied, so when the backend fails (a dead server raises
+:class:`~econ_env.llm.base.BackendUnavailable`) the ledger, transcript, drafts, round counter and
+the env's random generator are exactly as before the round, and the same step can be retried.
+
 Billing (DALA's accounting): an agent that bids pays the prompt tokens of the call that
 produced its draft, once per draft; a winner also pays its draft's completion tokens. Silent
 agents pay nothing. Every call is recorded in the ledger as *generated* tokens whether or not it
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,6 +64,14 @@ class RoundRecord:
     messages: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
+class _Heard(NamedTuple):
+    """A broadcast as a revision prompt quotes it (before it enters the transcript)."""
+
+    speaker: str
+    text: str
+    answer: str | None
+
+
 class AuctionGame:
     """State and rules of one auction_v0 episode."""
 
@@ -80,6 +94,7 @@ class AuctionGame:
         self.stop_reason: str | None = None
         self.final_answer: str | None = None
         self.correct = False
+        self.revised = False
 
     # ------------------------------------------------------------------ episode start
     def start(self, item: TaskItem, rng: np.random.Generator) -> None:
@@ -131,9 +146,17 @@ class AuctionGame:
             },
         )
 
-    def _absorb(self, who: list[int], requests: list[GenRequest], role: Role) -> None:
-        """Run one batched call for agents ``who`` and make the results their drafts."""
-        completions = generate_checked(self.backend, requests)
+    def _absorb(
+        self,
+        who: list[int],
+        requests: list[GenRequest],
+        role: Role,
+        completions: list[Completion] | None = None,
+    ) -> None:
+        """Make the completions of ``requests`` (generated now, in one batched call, unless
+        given) the drafts of agents ``who``."""
+        if completions is None:
+            completions = generate_checked(self.backend, requests)
         assert self.item is not None
         kind = self.item.kind
         for i, c in zip(who, completions, strict=False):
@@ -192,7 +215,10 @@ class AuctionGame:
         """Settle a round with bids in [0, 1]; return the result and billed tokens per agent.
 
         Returns ``(None, zeros)`` and sets ``stop_reason = "budget_exhausted"`` when the bid
-        prompts alone would overdraw the budget (nothing is charged then).
+        prompts alone would overdraw the budget (nothing is charged then). When the episode goes
+        on after this round (no consensus, rounds left) the agents that heard someone else
+        revise; ``self.revised`` says whether they did. A failing backend call raises before
+        any state (the random generator included) has changed.
         """
         cfg = self.config
         drafts = self.drafts
@@ -210,6 +236,7 @@ class AuctionGame:
         if cfg.round_cap is not None:
             cap = min(cap, cfg.round_cap)
         lengths = [d.completion.completion_tokens for d in drafts]
+        rng_state = rng.bit_generator.state
         result = run_auction(
             cfg.mechanism,
             np.array(bid_list),
@@ -220,6 +247,15 @@ class AuctionGame:
             top_k=cfg.top_k,
             temperature=cfg.softmax_temperature,
         )
+        revision = None
+        if not (cfg.stop_on_consensus and self.consensus()) and self.round + 1 < cfg.max_rounds:
+            try:
+                who, requests = self._revision_requests(result.winners, rng)
+                if who:
+                    revision = (who, requests, generate_checked(self.backend, requests))
+            except BaseException:
+                rng.bit_generator.state = rng_state
+                raise
         charges = [(i, Role.BID, tokens) for i, tokens in bid_charges.items() if tokens]
         charges += [(i, Role.BROADCAST, lengths[i]) for i in result.winners]
         if charges:
@@ -263,17 +299,24 @@ class AuctionGame:
         self.last_winners = result.winners
         self.last_price = float(result.clearing_price)
         self.round += 1
+        self.revised = revision is not None
+        if revision is not None:
+            self._absorb(revision[0], revision[1], Role.REVISE, revision[2])
         return result, billed
 
-    def revise(self, rng: np.random.Generator) -> None:
-        """Every agent that heard someone else's broadcast this round revises (one batched call).
+    def _revision_requests(
+        self, winners: tuple[int, ...], rng: np.random.Generator
+    ) -> tuple[list[int], list[GenRequest]]:
+        """Requests of the agents that heard someone else's broadcast among ``winners``.
 
         That is every non-winner, and also each winner when several agents spoke (so with
         ``top_k = n_agents`` everyone speaks and revises every round: multi-agent debate). A
         sole winner heard nothing new and keeps its (now spoken) draft.
         """
         assert self.item is not None
-        spoken = [m for m in self.transcript.public() if m.round == self.round - 1]
+        spoken = [
+            _Heard(self.agents[w], self.drafts[w].text, self.drafts[w].answer) for w in winners
+        ]
         who, requests = [], []
         for i, agent in enumerate(self.agents):
             heard_msgs = [m for m in spoken if m.speaker != agent]
@@ -284,8 +327,7 @@ class AuctionGame:
             heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
             who.append(i)
             requests.append(self._request(i, messages, "revise", d.answer, heard, rng))
-        if who:
-            self._absorb(who, requests, Role.REVISE)
+        return who, requests
 
     def consensus(self) -> bool:
         """All drafts carry the same (non-empty) answer."""

@@ -8,6 +8,7 @@
 | Agents             | ``agents = ['executor_0', ..., 'executor_{n-1}']``          |
 | Number of agents   | ``n_agents`` (default 3)                                    |
 | Observation shape  | ``(14 + belief_dim + n_agents + 8,)`` float32 in [0, 1]     |
+| State shape        | ``(n_agents · (14 + belief_dim + n_agents + 8),)`` float32  |
 | Registry ids       | ``econ_env/debate-v0`` (AEC and parallel)                   |
 
 ECON ("From Debate to Equilibrium", ICML 2025) replaces agent-to-agent debate with implicit
@@ -65,6 +66,17 @@ allowed). Text is in ``infos[agent]``: ``strategy``, ``answer_text``, ``answer``
 ``commitment``, ``commitment_answer``, ``local_commitment`` (own group, when ``groups >= 2``),
 ``params`` (the executor's generation parameters), ``reward_components`` and the token totals;
 at the end also ``stop_reason``, ``final_answer``, ``gold`` and ``correct``.
+
+### State
+
+``env.state()`` (also ``parallel_env.state()``) is the global state for centralised critics
+and mixers (QMIX, MAPPO): a float32 vector in ``env.state_space = Box(0, 1, (n_agents ·
+obs_size,))`` (the same object every call), made of every executor's observation vector
+concatenated in agent order: executor ``i``'s observation is ``state[i · obs_size:(i + 1) ·
+obs_size]`` with the layout above (``obs_size = 14 + belief_dim + n_agents + 8``). It holds
+every executor's agreement statistics and previous belief but never text and no action masks.
+It is rebuilt after reset and after every settled round, and is deterministic given the seed
+and the actions.
 
 ### Action
 

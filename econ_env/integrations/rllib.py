@@ -1,0 +1,159 @@
+"""Ray RLlib adapter: econ-env's parallel games as RLlib ``MultiAgentEnv`` s.
+
+Install the optional extra in its own environment (ray[rllib] 2.60 pins gymnasium 1.2.2):
+``pip install -c constraints-rllib.txt -e ".[rllib]"`` (``scripts/ci_rllib.sh`` builds
+``.venv-rllib`` that way). :class:`RLlibParallelEnv` is RLlib's ``ParallelPettingZooEnv`` with
+the fixes our games need (DESIGN.md §8), each tested in ``tests_rllib/test_rllib.py``:
+
+1. **Masked observations.** With ``action_type="discrete"`` an agent's observation is
+   ``{"observation": float32 vector, "action_mask": int8}``. RLlib's action-masking RL modules
+   (``ray.rllib.examples.rl_modules.classes.action_masking_rlm.ActionMaskingTorchRLModule``)
+   expect the keys ``"observations"`` and ``"action_mask"`` with a *float* mask (they take
+   ``log(mask)``). The wrapper renames the vector to ``"observations"``, casts the mask to
+   float32 and declares the matching ``Dict`` spaces (``observation_spaces`` per agent, as the
+   new API stack reads them).
+2. **render().** Upstream ``render()`` calls ``par_env.render(self.render_mode)``, but
+   PettingZoo's ``render()`` takes no argument (and the attribute is unset), so it raises. The
+   wrapper calls ``render()`` on the PettingZoo env and exposes its ``render_mode``.
+
+:func:`env_creator` builds the env from an RLlib ``env_config`` (``{"env": "auction_v0" |
+"debate_v0", **env kwargs}``) and :func:`register_envs` registers it with Tune under
+:data:`ENV_NAME`. :func:`shared_policy_config` returns the ``multi_agent`` and ``rl_module``
+arguments of a parameter-shared policy (one module for every agent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
+
+__all__ = [
+    "ENV_NAME",
+    "SHARED_POLICY",
+    "RLlibParallelEnv",
+    "convert_observation",
+    "env_creator",
+    "register_envs",
+    "shared_policy_config",
+]
+
+ENV_NAME = "econ_env"
+"""The name :func:`register_envs` gives the creator (``config.environment(ENV_NAME, ...)``)."""
+SHARED_POLICY = "shared"
+"""The module id of the parameter-shared policy of :func:`shared_policy_config`."""
+
+
+def _masked(space: spaces.Space) -> bool:
+    return isinstance(space, spaces.Dict) and "action_mask" in space.spaces
+
+
+def _converted_space(space: spaces.Space) -> spaces.Space:
+    if not _masked(space):
+        return space
+    n = space["action_mask"].shape
+    return spaces.Dict(
+        {
+            "observations": space["observation"],
+            "action_mask": spaces.Box(0.0, 1.0, n, dtype=np.float32),
+        }
+    )
+
+
+def convert_observation(obs: Any) -> Any:
+    """An env observation in RLlib's masking layout (vectors pass through unchanged)."""
+    if isinstance(obs, dict) and "action_mask" in obs:
+        return {
+            "observations": obs["observation"],
+            "action_mask": np.asarray(obs["action_mask"], dtype=np.float32),
+        }
+    return obs
+
+
+class RLlibParallelEnv(ParallelPettingZooEnv):
+    """``ParallelPettingZooEnv`` with RLlib-style masked observations and a working render()."""
+
+    def __init__(self, env: Any) -> None:
+        from pettingzoo import AECEnv, ParallelEnv
+        from pettingzoo.utils.conversions import aec_to_parallel
+
+        if isinstance(env, AECEnv):
+            env = aec_to_parallel(env)
+        if not isinstance(env, ParallelEnv):
+            raise ValueError(f"env must be a PettingZoo ParallelEnv or AECEnv, got {type(env)}")
+        super().__init__(env)
+        self.observation_spaces = {
+            a: _converted_space(env.observation_space(a)) for a in self.possible_agents
+        }
+        self.action_spaces = {a: env.action_space(a) for a in self.possible_agents}
+        self.observation_space = spaces.Dict(self.observation_spaces)
+        self.action_space = spaces.Dict(self.action_spaces)
+        self.render_mode = getattr(env.unwrapped, "render_mode", None)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple:
+        obs, infos = super().reset(seed=seed, options=options)
+        return {a: convert_observation(o) for a, o in obs.items()}, infos
+
+    def step(self, action_dict: dict[str, Any]) -> tuple:
+        obs, rewards, terms, truncs, infos = super().step(action_dict)
+        return {a: convert_observation(o) for a, o in obs.items()}, rewards, terms, truncs, infos
+
+    def render(self) -> Any:
+        return self.par_env.render()
+
+
+def env_creator(env_config: dict[str, Any] | None = None) -> RLlibParallelEnv:
+    """Build an :class:`RLlibParallelEnv` from ``{"env": name, **kwargs}`` (default auction_v0).
+
+    Raises ``ValueError`` naming the allowed games for an unknown ``env``; the game's own config
+    validation rejects unknown or invalid kwargs.
+    """
+    from econ_env import auction_v0, debate_v0
+
+    games = {"auction_v0": auction_v0, "debate_v0": debate_v0}
+    kwargs = dict(env_config or {})
+    name = kwargs.pop("env", "auction_v0")
+    if name not in games:
+        raise ValueError(f"env_config['env'] must be one of {sorted(games)}, got {name!r}")
+    return RLlibParallelEnv(games[name].parallel_env(**kwargs))
+
+
+def register_envs(name: str = ENV_NAME) -> str:
+    """Register :func:`env_creator` with Ray Tune under ``name``; returns the name."""
+    from ray.tune.registry import register_env
+
+    register_env(name, env_creator)
+    return name
+
+
+def shared_policy_config(env: RLlibParallelEnv, model_config: dict | None = None) -> dict:
+    """``{"multi_agent": {...}, "rl_module": {...}}`` for one policy shared by every agent.
+
+    Masked (discrete) games get RLlib's ``ActionMaskingTorchRLModule``; use as
+    ``config.multi_agent(**cfg["multi_agent"]).rl_module(**cfg["rl_module"])``.
+    """
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    first = env.possible_agents[0]
+    kwargs: dict[str, Any] = {"model_config": dict(model_config or {})}
+    if _masked(env.par_env.observation_space(first)):
+        from ray.rllib.examples.rl_modules.classes.action_masking_rlm import (
+            ActionMaskingTorchRLModule,
+        )
+
+        kwargs["module_class"] = ActionMaskingTorchRLModule
+    spec = MultiRLModuleSpec(rl_module_specs={SHARED_POLICY: RLModuleSpec(**kwargs)})
+    return {
+        "multi_agent": {
+            "policies": {SHARED_POLICY},
+            "policy_mapping_fn": _map_to_shared,
+        },
+        "rl_module": {"rl_module_spec": spec},
+    }
+
+
+def _map_to_shared(agent_id: Any, *args: Any, **kwargs: Any) -> str:
+    return SHARED_POLICY
