@@ -1,0 +1,128 @@
+"""Playing debate_v0 with the ECON agent: ε-greedy episodes for the replay, greedy evaluation.
+
+:func:`collect_episode` plays one episode through the parallel API and records everything the
+learner's losses need into an :class:`~agents.econ.replay.Episode`: observations and global state,
+prototype indices, the env's rewards and their reported components, the generation parameters
+the env applied (``infos[agent]["params"]``) and the commitment's sentence embedding. The
+observation carries only the scalar similarity of the own answer to the commitment, not an
+embedding, so the commitment text (``infos[agent]["commitment"]``) is embedded with the env's
+own embedder (for MiniLM this hits the embedder's per-text cache: the env embedded the same
+text). A round refused for budget has no new commitment: it is recorded with reward 0, no
+components and ``settled = 0``.
+
+:func:`evaluate` plays greedy episodes on fixed seeds and reports the mean team return, the
+accuracy of the final commitment and the billed / generated tokens per episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from agents.econ.agent import EconAgent
+from agents.econ.replay import Episode
+from agents.econ.spec import as_parallel, global_state, observation_vector
+
+__all__ = ["collect_episode", "evaluate"]
+
+
+def _obs_matrix(agent: EconAgent, obs: dict[str, Any]) -> np.ndarray:
+    return np.stack([observation_vector(obs[a]) for a in agent.spec.agents])
+
+
+def collect_episode(
+    agent: EconAgent,
+    env: Any,
+    epsilon: float,
+    rng: np.random.Generator,
+    seed: int | None = None,
+) -> Episode | None:
+    """Play one episode with ε-greedy beliefs; ``None`` when it ended before any round (the
+    strategy alone overdrew the budget)."""
+    spec = agent.spec
+    env = as_parallel(env)
+    n, k = spec.n_agents, spec.n_actions
+    obs, infos = env.reset(seed=seed)
+    ep = Episode.empty(spec.max_rounds, n, spec.obs_dim, spec.state_dim, spec.emb_dim)
+    embedder = env.unwrapped.embedder
+    hidden = agent.belief_net.initial_hidden(n, agent.device)
+    if "stop_reason" in infos.get(spec.agents[0], {}):
+        return None  # the episode ended at reset: nothing to learn from
+    rounds = {a: infos.get(a, {}).get("round", 0) for a in spec.agents}
+    t = 0
+    while env.agents:
+        if t >= spec.max_rounds:
+            raise RuntimeError(f"episode ran past max_rounds={spec.max_rounds}")
+        om = _obs_matrix(agent, obs)
+        ep.obs[t], ep.state[t] = om, global_state(spec, env, om)
+        q, hidden = agent.q_values(om, hidden)
+        actions = q.argmax(axis=1)
+        explore = rng.random(n) < epsilon
+        actions[explore] = rng.integers(0, k, size=int(explore.sum()))
+        ep.actions[t] = actions
+        obs, rewards, _, _, infos = env.step(
+            {a: agent.env_action(actions[i]) for i, a in enumerate(spec.agents)}
+        )
+        settled = False
+        for i, a in enumerate(spec.agents):
+            info = infos[a]
+            ep.rewards[t, i] = rewards[a]
+            if info.get("round", 0) > rounds[a]:
+                settled = True
+                rc = info["reward_components"]
+                ep.components[t, i] = (rc["ts"], rc["al"], rc["cc"], rc["cost"])
+                ep.params[t, i] = spec.normalise_params(info["params"])
+            rounds[a] = info.get("round", 0)
+        if settled:
+            ep.settled[t] = 1.0
+            ep.commitment[t] = embedder.embed([infos[spec.agents[0]]["commitment"]])[0]
+        t += 1
+    if t == 0:
+        return None
+    if obs:  # the observations after the last round (the bootstrap target is masked anyway)
+        om = _obs_matrix(agent, obs)
+        ep.obs[t], ep.state[t] = om, global_state(spec, env, om)
+    final = infos[spec.agents[0]]
+    ep.length = t
+    ep.correct = bool(final.get("correct", False))
+    ep.billed_tokens = int(final.get("billed_tokens", 0))
+    return ep
+
+
+def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dict[str, float]:
+    """Greedy play on ``seeds`` (one episode each): mean team return, accuracy of the final
+    answer, billed and generated tokens per episode.
+
+    ``agent`` is anything with ``act({agent: obs}) -> {agent: action}`` (an :class:`EconAgent`)
+    or ``act(obs, agent)`` (a baseline policy).
+    """
+    if not seeds:
+        raise ValueError("seeds must name at least one evaluation episode")
+    env = as_parallel(env_fn())
+    ret = correct = billed = generated = 0.0
+    for s in seeds:
+        if hasattr(agent, "reset"):
+            agent.reset()
+        obs, infos = env.reset(seed=int(s))
+        while env.agents and "stop_reason" not in next(iter(infos.values()), {}):
+            if isinstance(agent, EconAgent):
+                actions = agent.act(obs)
+            else:
+                actions = {a: agent.act(obs[a], a) for a in env.agents}
+            obs, rewards, _, _, infos = env.step(actions)
+            ret += float(sum(rewards.values()))
+        final = next(iter(infos.values()))
+        correct += float(final.get("correct", False))
+        billed += final.get("billed_tokens", 0)
+        generated += final.get("generated_tokens", 0)
+    m = float(len(seeds))
+    env.close()
+    return {
+        "team_return": ret / m,
+        "accuracy": correct / m,
+        "billed_tokens": billed / m,
+        "generated_tokens": generated / m,
+        "episodes": m,
+    }

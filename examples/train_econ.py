@@ -1,0 +1,207 @@
+"""Train the ECON reference agent (belief networks + encoder + QMIX mixer) on debate_v0.
+
+CleanRL-style single file: the arguments are the dataclass below (every field a command-line
+flag), training runs ``agents.econ.train_econ`` with a callback that logs every episode and
+gradient step to TensorBoard, drives a tqdm bar, evaluates the greedy executors on fixed seeds
+(never used for training) every ``--eval-every`` episodes — printing accuracy of the final
+commitment and billed tokens — and writes safetensors checkpoints.
+
+    OMP_NUM_THREADS=1 python examples/train_econ.py --episodes 2000 --device auto
+    tensorboard --logdir runs
+
+The default environment is ``agents.econ.ECON_ENV_CONFIG``: a setting of the simulated backend
+where the belief matters (temperatures above t_ref = 0.7 cost accuracy, a repetition penalty
+shortens answers and tokens weigh 3× in the reward).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@dataclass
+class Args:
+    exp_name: str = "econ_debate"
+    """name of the run (TensorBoard and checkpoint sub-directories are named after it + seed)"""
+    seed: int = 0
+    """seed of the agent's weights, exploration, replay sampling and the training env"""
+    device: str = "auto"
+    """torch device: auto (CUDA when available), cpu or cuda"""
+    episodes: int = 2000
+    """training episodes (one debate question each)"""
+    eval_every: int = 250
+    """evaluate (and checkpoint) every this many episodes; 0 evaluates only before and after"""
+    eval_episodes: int = 200
+    """evaluation episodes, on the fixed seeds eval_seed .. eval_seed + eval_episodes - 1"""
+    eval_seed: int = 10_000
+    """first evaluation seed (training draws its questions from the env's own generator)"""
+    log_dir: str = "runs"
+    """TensorBoard log directory"""
+    checkpoint_dir: str = "checkpoints"
+    """where safetensors checkpoints are written"""
+    n_agents: int = 3
+    """number of executors"""
+    max_rounds: int = 3
+    """BNE rounds per episode (every episode plays all of them: early_stop=False)"""
+    cost_weight: float = 3.0
+    """λ: weight of the executor's token cost in its reward"""
+    temperature_effect: float = 3.0
+    """simulator: accuracy logit lost per unit of temperature above t_ref = 0.7"""
+    repetition_shortening: float = 1.5
+    """simulator: log-length lost per unit of repetition penalty above 1"""
+    embedder: str = "hashed"
+    """sentence embedder of the AL/CC rewards: hashed (fast) or minilm (real, slower)"""
+    belief_levels: str = "-1,0,1"
+    """values of the varied belief dimensions (temperature, repetition penalty); comma list"""
+    lr: float = 1e-3
+    """Adam learning rate"""
+    batch_episodes: int = 16
+    """episodes per gradient step"""
+    updates_per_episode: int = 1
+    """gradient steps after each collected episode"""
+    tau: float = 0.05
+    """soft target update rate"""
+    gamma: float = 0.99
+    """discount over rounds"""
+    eps_decay_episodes: int = 400
+    """episodes over which ε-greedy exploration anneals from 1.0 to 0.05"""
+    dynamic_weights: bool = False
+    """learn the reward weights α (AL, TS, CC) from the replay"""
+    torch_threads: int = 1
+    """torch CPU threads (1: small networks are slower with more on a busy machine)"""
+    progress: bool = True
+    """show a tqdm progress bar"""
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    """Build the argparse parser from the dataclass fields (their docstrings are the help)."""
+    import ast
+    import inspect
+
+    docs: dict[str, str] = {}
+    tree = ast.parse(inspect.getsource(Args))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    for node, nxt in itertools.pairwise(body):
+        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr):
+            docs[node.target.id] = str(nxt.value.value)  # type: ignore[union-attr]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for f in dataclasses.fields(Args):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=f.default, help=docs[f.name]
+            )
+        else:
+            kind = {"int": int, "float": float, "str": str}[str(f.type)]
+            parser.add_argument(flag, type=kind, default=f.default, help=docs[f.name])
+    return Args(**vars(parser.parse_args(argv)))
+
+
+def env_kwargs(args: Args) -> dict[str, Any]:
+    """debate_v0 keyword arguments of the run."""
+    return {
+        "n_agents": args.n_agents,
+        "max_rounds": args.max_rounds,
+        "early_stop": False,
+        "embedder": args.embedder,
+        "cost_weight": args.cost_weight,
+        "backend_kwargs": {
+            "temperature_effect": args.temperature_effect,
+            "repetition_shortening": args.repetition_shortening,
+        },
+    }
+
+
+def main(args: Args) -> dict[str, Any]:
+    """Train, evaluate and checkpoint; returns the evaluations and the output paths."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+    from tqdm import tqdm
+
+    from agents.econ import EconConfig, EconLearner, evaluate, train_econ
+    from econ_env import debate_v0
+
+    torch.set_num_threads(args.torch_threads)
+    cfg = EconConfig(
+        seed=args.seed,
+        device=args.device,
+        belief_levels=tuple(float(v) for v in args.belief_levels.split(",")),
+        lr=args.lr,
+        batch_episodes=args.batch_episodes,
+        updates_per_episode=args.updates_per_episode,
+        tau=args.tau,
+        gamma=args.gamma,
+        eps_decay_episodes=args.eps_decay_episodes,
+        dynamic_weights=args.dynamic_weights,
+        learning_starts=min(args.batch_episodes, args.episodes),
+    )
+    run = f"{args.exp_name}__{args.seed}__{int(time.time())}"
+    writer = SummaryWriter(str(Path(args.log_dir) / run))
+    writer.add_text("args", "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(args).items()))
+    ckpt_dir = Path(args.checkpoint_dir) / run
+
+    def make_env() -> Any:
+        return debate_v0.parallel_env(**env_kwargs(args))
+
+    seeds = range(args.eval_seed, args.eval_seed + args.eval_episodes)
+    evaluations: list[dict[str, float]] = []
+    bar = tqdm(total=args.episodes, disable=not args.progress, desc="episodes")
+
+    def run_eval(learner: EconLearner, episode: int, label: str) -> None:
+        m = evaluate(learner.agent, make_env, seeds)
+        m["episode"] = float(episode)
+        evaluations.append(m)
+        for k in ("team_return", "accuracy", "billed_tokens", "generated_tokens"):
+            writer.add_scalar(f"eval/{k}", m[k], episode)
+        tqdm.write(
+            f"eval {label} (episode {episode}, {len(seeds)} fixed seeds): "
+            f"team_return={m['team_return']:.3f} accuracy={m['accuracy']:.3f} "
+            f"billed_tokens={m['billed_tokens']:.0f} generated_tokens={m['generated_tokens']:.0f}"
+        )
+        path = learner.agent.save(ckpt_dir / f"agent_ep{episode}.safetensors")
+        writer.add_text("checkpoint", str(path), episode)
+
+    trained: list[EconLearner] = []  # the learner train_econ built (for the final evaluation)
+
+    def callback(learner: EconLearner, i: int, metrics: dict[str, float]) -> None:
+        if i == 0:
+            trained.append(learner)
+            run_eval(learner, 0, "untrained")
+        for k, v in metrics.items():
+            group = "episode" if k in ("team_return", "correct", "billed_tokens") else "train"
+            writer.add_scalar(f"{group}/{k}", v, i)
+        if args.dynamic_weights:
+            for name, w in zip(("al", "ts", "cc"), learner.reward_weights, strict=True):
+                writer.add_scalar(f"train/alpha_{name}", float(w), i)
+        bar.update(1)
+        if "team_td" in metrics:
+            bar.set_postfix(td=f"{metrics['team_td']:.3f}", eps=f"{metrics['epsilon']:.2f}")
+        done = i + 1
+        if args.eval_every and done % args.eval_every == 0 and done < args.episodes:
+            run_eval(learner, done, "during training")
+
+    agent, history = train_econ(make_env, cfg, episodes=args.episodes, callback=callback)
+    bar.close()
+    run_eval(trained[0], args.episodes, "final")
+    final = agent.save(ckpt_dir / "agent.safetensors")
+    writer.close()
+    print(f"checkpoint: {final}\ntensorboard: {Path(args.log_dir) / run}")
+    return {
+        "evaluations": evaluations,
+        "checkpoint": str(final),
+        "log_dir": str(Path(args.log_dir) / run),
+        "history": history,
+    }
+
+
+if __name__ == "__main__":
+    main(parse_args())
