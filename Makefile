@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lint bench docs golden clean chromium
+.PHONY: demo test test-rllib lint bench bench-train docs golden clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,11 +33,18 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+## The optional RLlib integration in its own environment (.venv-rllib: ray pins gymnasium 1.2.2).
+test-rllib:
+	bash scripts/ci_rllib.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/env_throughput.py
+
+bench-train: $(STAMP)
+	$(BIN)/python benchmarks/train_throughput.py
 
 ## Regenerate the environment pages of docs/ from the module docstrings.
 docs: $(STAMP)
@@ -48,4 +55,4 @@ golden: $(STAMP)
 	$(BIN)/python -m econ_env.testing --update
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-rllib build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,9 +1,13 @@
 """Reference learning agents for econ-env's games.
 
-- ``agents.dala``: utility-proportional bidding (α-REINFORCE) and the value-density critic.
-- ``agents.econ``: belief networks, belief encoder and QMIX-style mixer for debate_v0.
+- ``agents.dala``: the DALA bidders for auction_v0: utility-proportional bidding with one α per
+  agent tuned by REINFORCE (``AlphaAgent``), and the paper-style actor with a centralised
+  value-density critic trained by MAPPO through Tianshou (``DalaMAPPOAgent``).
+- ``agents.econ``: the ECON learner for debate_v0: belief networks, attention belief encoder and
+  a monotonic QMIX-style mixer (``EconAgent``, ``train_econ``).
+- ``agents.common``: device choice, seeded generators and safetensors checkpoints.
 
-The learning agents themselves land with the agents issue; this package fixes their place in
-the layout (DESIGN.md §2, §7). Every agent will expose ``act(obs, agent) -> action``, the same
-interface as :mod:`baselines`.
+Every agent exposes ``act(obs, agent=None) -> action`` (the interface of :mod:`baselines`),
+saves and loads with safetensors, takes ``device="auto"`` and owns its random generators.
+Training scripts: ``examples/train_dala_tianshou.py`` and ``examples/train_econ.py``.
 """
