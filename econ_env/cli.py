@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -182,11 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("envs", help="list registered environments")
     handlers = {}
     for module_name in COMMAND_MODULES:
-        try:  # TODO(wire): remove after the modules land
-            if importlib.util.find_spec(module_name) is None:
-                continue
-        except ModuleNotFoundError:
-            continue
         module = importlib.import_module(module_name)
         for name in module.add_commands(sub):
             handlers[name] = module.run_command

@@ -69,6 +69,12 @@ The model (every effect is a named field of :class:`SimParams`):
   ``e = temperature_confidence``: ``mean_logprob = -softplus(logprob_offset - logprob_slope*z
   + e*dT)`` (< 0) and ``mean_entropy = softplus(entropy_offset - entropy_slope*z + e*dT)`` (> 0).
 
+Presets: ``SimParams.from_preset("qwen2.5-coder-0.5b")`` (or ``SimulatedBackend(preset=...)``,
+``make_backend("simulated", preset=...)``) loads parameters fitted to a real model's traces by
+``econ-env calibrate`` from ``econ_env/llm/presets/NAME.json``; :func:`list_presets` names them.
+``SimParams.from_json(path)`` / ``to_json(path, metadata=...)`` read and write the same format
+(``{"params": {...}, "metadata": {...}}``); an unknown field raises ``ValueError`` naming it.
+
 Randomness: a request with ``seed`` draws only from ``random.Random`` seeded by (backend seed,
 request seed, a CRC-32 of the item id), so its completion does not depend on the rest of the
 batch, and one seed on different questions gives unrelated samples (as with a real model: a
@@ -109,13 +115,17 @@ Coordinator commitments (T = 0.7, ``max_tokens=50``) given 0..3 of 3 heard answe
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import random
 import re
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from econ_env.llm.base import Completion, GenRequest
@@ -127,6 +137,7 @@ __all__ = [
     "STRATEGY_GOOD",
     "SimParams",
     "SimulatedBackend",
+    "list_presets",
     "strategy_is_good",
 ]
 
@@ -295,6 +306,60 @@ class SimParams:
             return self.skill[agent_index]
         return float(self.skill)
 
+    # ------------------------------------------------------------------ presets and JSON
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values (tuples as lists, ``role_length_mu`` as a dict)."""
+        out = asdict(self)
+        out["skill"] = list(self.skill) if isinstance(self.skill, tuple) else self.skill
+        out["role_length_mu"] = dict(self.role_length_mu)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: SimParams | None = None) -> SimParams:
+        """Parameters from ``data`` (missing fields from ``base``, default ``SimParams()``);
+        an unknown field raises ``ValueError`` naming it."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"SimParams data must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown SimParams field(s) {unknown}; known: {sorted(known)}")
+        values = dict(data)
+        if isinstance(values.get("skill"), list):
+            values["skill"] = tuple(values["skill"])
+        return replace(base if base is not None else cls(), **values)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> SimParams:
+        """Load ``{"params": {...}, "metadata": {...}}`` (or a bare params mapping) from a file."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"cannot read SimParams from {str(path)!r}: {err}") from None
+        params = data.get("params", data) if isinstance(data, dict) else data
+        return cls.from_dict(params)
+
+    def to_json(self, path: str | Path, metadata: Mapping[str, Any] | None = None) -> None:
+        """Write ``{"params": ..., "metadata": ...}`` (the :meth:`from_json` format)."""
+        doc = {"params": self.to_dict(), "metadata": dict(metadata or {})}
+        Path(path).write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_preset(cls, name: str) -> SimParams:
+        """A shipped preset by name (``ValueError`` listing the presets when unknown)."""
+        if name not in list_presets():
+            raise ValueError(f"unknown simulator preset {name!r}; shipped: {list_presets()}")
+        with resources.as_file(resources.files("econ_env.llm") / "presets" / f"{name}.json") as f:
+            return cls.from_json(f)
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped simulator presets (``econ_env/llm/presets/*.json``), sorted."""
+    folder = resources.files("econ_env.llm") / "presets"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json"))
+
 
 def _softplus(x: float) -> float:
     return x if x > 30.0 else math.log1p(math.exp(x))
@@ -392,12 +457,25 @@ class SimulatedBackend:
     Args:
         params: the model's parameters (default :class:`SimParams`()).
         seed: seed of the backend's own generator and part of every per-request seed.
+        preset: name of a shipped fitted preset (:func:`list_presets`) used instead of
+            ``params`` (give one or the other).
         **param_overrides: fields of ``SimParams`` to replace, e.g. ``skill=0.5``.
     """
 
     name = "simulated"
 
-    def __init__(self, params: SimParams | None = None, *, seed: int = 0, **param_overrides: Any):
+    def __init__(
+        self,
+        params: SimParams | None = None,
+        *,
+        seed: int = 0,
+        preset: str | None = None,
+        **param_overrides: Any,
+    ):
+        if preset is not None:
+            if params is not None:
+                raise ValueError("SimulatedBackend: give params or preset, not both")
+            params = SimParams.from_preset(preset)
         params = params if params is not None else SimParams()
         if param_overrides:
             known = {f.name for f in fields(SimParams)}
@@ -409,6 +487,14 @@ class SimulatedBackend:
         self.seed = int(seed)
         self._rng = random.Random(self.seed & _MASK64)
         self._role_mu = dict(params.role_length_mu)
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """What a cache keys this backend on: its seed and a digest of its parameters (so
+        ``simulated:1`` and ``simulated:2``, or two presets, never share cached rows)."""
+        text = json.dumps(self.params.to_dict(), sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return {"backend": "simulated", "seed": str(self.seed), "params": digest}
 
     def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
         """Return one simulated completion per request, in order."""

@@ -63,10 +63,12 @@ def echo_completion(r: GenRequest) -> Completion:
 
 
 class Dead:
-    """A backend with a given name that is never reachable."""
+    """A backend with a given name (and, optionally, identity) that is never reachable."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, identity: dict | None = None) -> None:
         self.name = name
+        if identity is not None:
+            self.identity = identity
 
     def generate(self, requests):
         raise BackendUnavailable("http://127.0.0.1:9/v1", "test backend is down")
@@ -294,7 +296,9 @@ def test_record_then_replay_is_bit_for_bit(tmp_path, env_module, config):
     recorded = _episode_record(
         env_module, CachedBackend("simulated:4", path=path, mode="record"), seeds, **config
     )
-    replay = CachedBackend(Dead("simulated"), path=path, mode="replay")
+    replay = CachedBackend(
+        Dead("simulated", make_backend("simulated:4").identity), path=path, mode="replay"
+    )
     replayed = _episode_record(env_module, replay, seeds, **config)
     assert replayed == recorded
     assert replay.misses == 0 and replay.hits > 0
@@ -411,3 +415,17 @@ def test_cli_stats_and_clear(tmp_path, capsys):
     assert "deleted 3 rows" in capsys.readouterr().out and cache_stats(path)["rows"] == 0
     assert cli_main(["cache", "stats", "--path", str(tmp_path / "none.sqlite")]) == 1
     assert "no cache file" in capsys.readouterr().out
+
+
+def test_simulated_backends_with_other_seeds_or_params_never_share_rows(tmp_path):
+    from econ_env.llm.cache import CachedBackend
+    from econ_env.llm.simulated import SimulatedBackend
+
+    path = tmp_path / "c.sqlite"
+    req = GenRequest(messages=({"role": "user", "content": "2+2?"},), max_tokens=32, seed=1)
+    CachedBackend(SimulatedBackend(seed=1), path=path, mode="record").generate([req])
+    for other in (SimulatedBackend(seed=2), SimulatedBackend(seed=1, skill=0.1)):
+        with pytest.raises(CacheMiss):
+            CachedBackend(other, path=path, mode="replay").generate([req])
+    hit = CachedBackend(SimulatedBackend(seed=1), path=path, mode="replay")
+    assert len(hit.generate([req])) == 1
