@@ -10,8 +10,6 @@ random policy in the same seat.
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -95,8 +93,6 @@ def main(args: Args) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        kind = {"int": int, "float": float, "str": str}[str(f.type)]
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=f.default)
-    main(Args(**vars(parser.parse_args())))
+    from econ_env.cli_args import parse_dataclass_args  # after OMP_NUM_THREADS is set
+
+    main(parse_dataclass_args(Args, description=__doc__.splitlines()[0]))

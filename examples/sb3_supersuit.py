@@ -16,8 +16,6 @@ reset (``seed``; copy ``i`` gets ``seed + i``) and ``set_random_seed`` for the n
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -112,19 +110,10 @@ def main(args: Args) -> dict[str, float]:
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """CleanRL-style flags from the fields of :class:`Args` (``--total-timesteps`` ...)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """CleanRL-style flags from the fields of :class:`Args` (their docstrings are the help)."""
+    from econ_env.cli_args import parse_dataclass_args  # after OMP_NUM_THREADS is set
 
-    def boolean(text: str) -> bool:
-        if text.lower() not in ("true", "false", "1", "0"):
-            raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-        return text.lower() in ("true", "1")
-
-    kinds = {"int": int, "float": float, "str": str, "bool": boolean}
-    for f in dataclasses.fields(Args):
-        flag = f"--{f.name.replace('_', '-')}"
-        parser.add_argument(flag, type=kinds[str(f.type)], default=f.default)
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass_args(Args, argv, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

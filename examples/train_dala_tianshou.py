@@ -14,7 +14,6 @@ scalars go to ``runs/<run-name>`` and safetensors checkpoints to ``<run-dir>/che
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import time
@@ -29,6 +28,7 @@ from agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
 from baselines import make_policy
 from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
+from econ_env.cli_args import parse_dataclass_args
 
 
 @dataclass(frozen=True)
@@ -77,28 +77,8 @@ class Args:
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build :class:`Args` from the command line (one ``--flag`` per field)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    docs = _field_docs()
-    for f in dataclasses.fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        parser.add_argument(flag, type=type(f.default), default=f.default, help=docs.get(f.name))
-    return Args(**vars(parser.parse_args(argv)))
-
-
-def _field_docs() -> dict[str, str]:
-    """The docstring under each field of :class:`Args` (CleanRL style)."""
-    import ast
-    import inspect
-    import itertools
-
-    tree = ast.parse(inspect.getsource(Args))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    out = {}
-    for node, nxt in itertools.pairwise(body):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr):
-            out[node.target.id] = str(nxt.value.value)  # type: ignore[union-attr]
-    return out
+    """CleanRL-style flags from the fields of :class:`Args` (their docstrings are the help)."""
+    return parse_dataclass_args(Args, argv, description=__doc__.split("\n\n")[0])
 
 
 def main(argv: list[str] | None = None) -> int:

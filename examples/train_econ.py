@@ -16,9 +16,7 @@ shortens answers and tokens weigh 3× in the reward).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import itertools
 import os
 import time
 from dataclasses import dataclass
@@ -83,27 +81,10 @@ class Args:
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    """Build the argparse parser from the dataclass fields (their docstrings are the help)."""
-    import ast
-    import inspect
+    """CleanRL-style flags from the fields of :class:`Args` (their docstrings are the help)."""
+    from econ_env.cli_args import parse_dataclass_args  # after OMP_NUM_THREADS is set
 
-    docs: dict[str, str] = {}
-    tree = ast.parse(inspect.getsource(Args))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    for node, nxt in itertools.pairwise(body):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr):
-            docs[node.target.id] = str(nxt.value.value)  # type: ignore[union-attr]
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in dataclasses.fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in ("bool", bool):
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=f.default, help=docs[f.name]
-            )
-        else:
-            kind = {"int": int, "float": float, "str": str}[str(f.type)]
-            parser.add_argument(flag, type=kind, default=f.default, help=docs[f.name])
-    return Args(**vars(parser.parse_args(argv)))
+    return parse_dataclass_args(Args, argv, description=__doc__.splitlines()[0])
 
 
 def env_kwargs(args: Args) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from agents.dala import DalaMAPPOAgent
+from econ_env.cli_args import field_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 torch.set_num_threads(1)
@@ -45,7 +46,7 @@ def test_tiny_run(tmp_path, capsys):
 
 def test_args_are_documented_and_validated():
     script = _load()
-    docs = script._field_docs()
+    docs = field_docs(script.Args)
     assert set(docs) == {f for f in script.Args.__dataclass_fields__}
     assert script.parse_args(["--device", "cpu", "--updates", "3"]).updates == 3
     with pytest.raises(ValueError, match="device"):
