@@ -15,12 +15,13 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from econ_env.cli_args import parse_key_values
 
 DEMO_POLICIES = ("silent", "random", "truthful", "round_robin", "always")
 
@@ -35,16 +36,10 @@ names it added) and ``run_command(args) -> int``."""
 
 
 def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"econ-env: config override {item!r} must look like key=value")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
+    try:
+        return parse_key_values(items, "config override")
+    except ValueError as err:
+        raise SystemExit(f"econ-env: {err}") from None
 
 
 def _policy_factory(spec: str, env_fn: Any) -> Any:

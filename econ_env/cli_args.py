@@ -1,4 +1,7 @@
-"""Command-line flags from a dataclass, for the CleanRL-style example scripts.
+"""Command-line parsing shared by the ``econ-env`` commands and the example scripts.
+
+:func:`parse_key_values` reads repeated ``KEY=VALUE`` options (``-c mechanism=vcg``), the way
+every ``econ-env`` command takes config overrides and keyword arguments.
 
 An example declares its settings as a dataclass whose fields each carry a docstring (the line
 under the field, CleanRL style); :func:`parse_dataclass_args` turns every field into a
@@ -20,7 +23,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-__all__ = ["field_docs", "parse_dataclass_args"]
+__all__ = ["field_docs", "parse_dataclass_args", "parse_key_values"]
 
 T = TypeVar("T")
 
@@ -43,6 +46,22 @@ def field_docs(cls: type) -> dict[str, str]:
         ):
             docs[node.target.id] = nxt.value.value
     return docs
+
+
+def parse_key_values(items: Sequence[str], flag: str = "-c") -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``: values are Python literals when they parse
+    as one (numbers, booleans, tuples, ...), else the raw string. Raises ``ValueError`` naming
+    ``flag`` for an item without ``=`` or with an empty key."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} {item!r} must look like KEY=VALUE")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
 
 
 def _boolean(text: str) -> bool:

@@ -72,3 +72,13 @@ def test_a_field_type_without_a_flag_form_is_refused():
 
     with pytest.raises(TypeError, match=r"Bad\.sizes"):
         parse_dataclass_args(Bad, [])
+
+
+def test_key_values_are_literals_when_they_parse():
+    from econ_env.cli_args import parse_key_values
+
+    got = parse_key_values(["n_agents=4", "mechanism=vcg", "top_k=(1, 2)", "flag=True"])
+    assert got == {"n_agents": 4, "mechanism": "vcg", "top_k": (1, 2), "flag": True}
+    for bad in ("novalue", "=3"):
+        with pytest.raises(ValueError, match=r"--backend-arg .* must look like KEY=VALUE"):
+            parse_key_values([bad], "--backend-arg")

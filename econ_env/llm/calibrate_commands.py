@@ -23,7 +23,6 @@ markdown.
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime
 import shlex
 import sys
@@ -31,6 +30,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from econ_env.cli_args import parse_key_values
 
 __all__ = ["add_commands", "build_metadata", "report_markdown", "run_command"]
 
@@ -86,19 +87,6 @@ def add_commands(sub: Any) -> list[str]:
     return ["calibrate"]
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"{flag} {item!r} must look like KEY=VALUE")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
-
-
 def _env_overrides(items: list[str], envs: list[str]) -> dict[str, dict[str, Any]]:
     """``-c`` pairs per game: ``game.key=v`` for one game, ``key=v`` for every game having it."""
     from dataclasses import fields
@@ -111,7 +99,7 @@ def _env_overrides(items: list[str], envs: list[str]) -> dict[str, dict[str, Any
         "debate_v0": {f.name for f in fields(DebateConfig)},
     }
     out: dict[str, dict[str, Any]] = {g: {} for g in envs}
-    for key, value in _pairs(items, "-c").items():
+    for key, value in parse_key_values(items, "-c").items():
         game, dot, field = key.rpartition(".")
         games = [game] if dot else [g for g in envs if field in known.get(g, ())]
         if dot and game not in out:
@@ -216,8 +204,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         if args.episodes < 1:
             raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
         env_kwargs = _env_overrides(args.config, envs)
-        policies = _pairs(args.policy, "--policy")
-        bkw = _pairs(args.backend_arg, "--backend-arg")
+        policies = parse_key_values(args.policy, "--policy")
+        bkw = parse_key_values(args.backend_arg, "--backend-arg")
         if args.backend.split(":", 1)[0] in ("simulated", "cache") or args.no_cache:
             backend = make_backend(args.backend, **bkw)
         else:
