@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import random
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,17 @@ def _sample(
     return out
 
 
+class _Loaded:
+    """A tokenizer and frozen model loaded once and shared by every backend on the same weights,
+    device and dtype (each backend keeps its own seeds, stop strings and soft-prompt projection)."""
+
+    def __init__(self, tokenizer: Any, model: Any) -> None:
+        self.tokenizer, self.model = tokenizer, model
+
+
+_LOADED: weakref.WeakValueDictionary[tuple[Any, ...], _Loaded] = weakref.WeakValueDictionary()
+
+
 class HFBackend:
     """Batched generation with a transformers causal LM (see the module docstring).
 
@@ -163,12 +175,18 @@ class HFBackend:
         self.model_name, self._folder, self._gguf = resolve_model(str(model))
         self.name = f"hf:{model}"
         self.max_batch_size, self.stop = max_batch_size, tuple(stop)
-        kw: dict[str, Any] = {"local_files_only": True}
-        if self._gguf:
-            kw["gguf_file"] = self._gguf
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self._folder), **kw)
-        lm = AutoModelForCausalLM.from_pretrained(str(self._folder), dtype=self.dtype, **kw)
-        self.model = lm.to(self.device).eval().requires_grad_(False)
+        key = (str(self._folder), self._gguf, str(self.device), str(self.dtype))
+        loaded = _LOADED.get(key)
+        if loaded is None:  # one load per process while any backend still uses the weights
+            kw: dict[str, Any] = {"local_files_only": True}
+            if self._gguf:
+                kw["gguf_file"] = self._gguf
+            tokenizer = AutoTokenizer.from_pretrained(str(self._folder), **kw)
+            lm = AutoModelForCausalLM.from_pretrained(str(self._folder), dtype=self.dtype, **kw)
+            loaded = _Loaded(tokenizer, lm.to(self.device).eval().requires_grad_(False))
+            _LOADED[key] = loaded
+        self._loaded = loaded  # keeps the shared weights alive as long as this backend
+        self.tokenizer, self.model = loaded.tokenizer, loaded.model
         eos = self.model.generation_config.eos_token_id
         eos = [eos] if isinstance(eos, int) else list(eos or [])
         if self.tokenizer.eos_token_id is not None:

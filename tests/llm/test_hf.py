@@ -4,6 +4,7 @@ machine into ECON_ENV_HOME), of soft-prompt beliefs, and of both envs played on 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -181,6 +182,18 @@ def test_projection_is_learnable_through_score(fresh):
     opt.step()
     with torch.no_grad():
         assert fresh.score([r], target).item() > start.item()
+
+
+def test_backends_on_the_same_weights_share_one_load_but_not_their_settings(backend):
+    twin = HFBackend("smollm2", device="cpu", seed=7, stop=("###",))
+    assert twin.model is backend.model and twin.tokenizer is backend.tokenizer
+    assert twin.stop == ("###",) and backend.stop == ()
+    req = GenRequest(messages=({"role": "user", "content": "Name a colour."},), max_tokens=8)
+    reqs = [replace(req, temperature=0.0)]
+    # greedy: same weights, same text
+    assert same(twin.generate(reqs)[0], backend.generate(reqs)[0])
+    other = HFBackend("smollm2", device="cpu", dtype=torch.bfloat16)
+    assert other.model is not backend.model  # another dtype is another load
 
 
 def test_bad_arguments_and_unknown_model_raise_clear_errors():
