@@ -65,10 +65,11 @@ def _env_fn(env_name: str, overrides: dict[str, Any]) -> Any:
         raise SystemExit(f"econ-env: unknown environment {env_name!r}; one of {names}")
     module = importlib.import_module(f"econ_env.{env_name}")
     try:
-        module.env(**overrides)
+        unused = [module.env(**overrides)]  # bad config fails here, before any episode
     except ValueError as err:
         raise SystemExit(f"econ-env: {err}") from None
-    return lambda: module.env(**overrides)
+    # the checked env is the first one handed out (a real model is not loaded twice)
+    return lambda: unused.pop() if unused else module.env(**overrides)
 
 
 def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:

@@ -124,6 +124,9 @@ class _Loaded:
 
 
 _LOADED: weakref.WeakValueDictionary[tuple[Any, ...], _Loaded] = weakref.WeakValueDictionary()
+_RECENT: list[_Loaded] = []
+"""The most recently used weights stay loaded even when no backend holds them, so code that
+builds one env after another (``econ-env eval``, benchmarks) loads a model once, not per env."""
 
 
 class HFBackend:
@@ -185,6 +188,7 @@ class HFBackend:
             lm = AutoModelForCausalLM.from_pretrained(str(self._folder), dtype=self.dtype, **kw)
             loaded = _Loaded(tokenizer, lm.to(self.device).eval().requires_grad_(False))
             _LOADED[key] = loaded
+        _RECENT[:] = [loaded]
         self._loaded = loaded  # keeps the shared weights alive as long as this backend
         self.tokenizer, self.model = loaded.tokenizer, loaded.model
         eos = self.model.generation_config.eos_token_id

@@ -3,7 +3,9 @@ machine into ECON_ENV_HOME), of soft-prompt beliefs, and of both envs played on 
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -194,6 +196,12 @@ def test_backends_on_the_same_weights_share_one_load_but_not_their_settings(back
     assert same(twin.generate(reqs)[0], backend.generate(reqs)[0])
     other = HFBackend("smollm2", device="cpu", dtype=torch.bfloat16)
     assert other.model is not backend.model  # another dtype is another load
+    # the most recent weights outlive their last backend: building envs one after another
+    # (econ-env eval, benchmarks) does not reload the model for each
+    recent = weakref.ref(other.model)
+    del other
+    gc.collect()
+    assert HFBackend("smollm2", device="cpu", dtype=torch.bfloat16).model is recent()
 
 
 def test_bad_arguments_and_unknown_model_raise_clear_errors():
