@@ -1,11 +1,11 @@
 """Reference learning agents for econ-env's games.
 
-- ``agents.dala``: the DALA bidders for auction_v0: utility-proportional bidding with one α per
-  agent tuned by REINFORCE (``AlphaAgent``), and the paper-style actor with a centralised
+- ``econ_env_agents.dala``: the DALA bidders for auction_v0: utility-proportional bidding with
+  one α per agent tuned by REINFORCE (``AlphaAgent``), and the paper-style actor with a centralised
   value-density critic trained by MAPPO through Tianshou (``DalaMAPPOAgent``).
-- ``agents.econ``: the ECON learner for debate_v0: belief networks, attention belief encoder and
-  a monotonic QMIX-style mixer (``EconAgent``, ``train_econ``).
-- ``agents.common``: device choice, seeded generators and safetensors checkpoints.
+- ``econ_env_agents.econ``: the ECON learner for debate_v0: belief networks, attention belief
+  encoder and a monotonic QMIX-style mixer (``EconAgent``, ``train_econ``).
+- ``econ_env_agents.common``: device choice, seeded generators and safetensors checkpoints.
 
 Every agent exposes ``act(obs, agent=None) -> action`` (the interface of :mod:`baselines`),
 saves and loads with safetensors, takes ``device="auto"`` and owns its random generators.

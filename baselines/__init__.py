@@ -1,14 +1,15 @@
-"""Non-learned policies for econ-env's games, all with ``act(obs, agent) -> action``.
+"""econ-env's non-learned policies, installed as ``econ_env_baselines`` (the repository folder
+is ``baselines/``; the bare import name belongs to OpenAI Baselines on PyPI).
 
-Policies are built from an environment (for its spaces and layout) and a seed:
-``policy = make_policy("truthful", env, seed=0)``. ``POLICIES`` lists auction_v0's bidders and
-``DEBATE_POLICIES`` debate_v0's fixed beliefs; ``make_policy`` picks from the table that matches
-the env.
+Every policy has ``act(obs, agent) -> action`` and is built from an env's public description:
+``Policy(spec, seed=0)`` with an :class:`econ_env.EnvSpec`, never from the env. They are
+registered in the ``econ_env.policies`` entry-point group (see ``pyproject.toml``), so
+``econ_env.make_policy("truthful", econ_env.env_spec("auction_v0"))`` builds one and every
+part of econ-env (CLI, single-agent view, benchmark, calibration) finds them by name.
+``POLICIES`` lists auction_v0's bidders and ``DEBATE_POLICIES`` debate_v0's fixed beliefs.
 """
 
-from typing import Any
-
-from baselines.auction import (
+from econ_env_baselines.auction import (
     POLICIES,
     AlwaysSpeak,
     Policy,
@@ -17,8 +18,7 @@ from baselines.auction import (
     Silent,
     TruthfulBidder,
 )
-from baselines.bench import BENCH_BASELINES, resolve
-from baselines.debate import (
+from econ_env_baselines.debate import (
     DEBATE_POLICIES,
     BeliefPolicy,
     ConservativeBelief,
@@ -29,23 +29,7 @@ from baselines.debate import (
     TruthfulBelief,
 )
 
-
-def policies_for(env: Any) -> dict[str, Any]:
-    """The baseline table for ``env`` (debate_v0's beliefs or auction_v0's bidders)."""
-    name = env.unwrapped.metadata.get("name", "")
-    return DEBATE_POLICIES if name.startswith("debate") else POLICIES
-
-
-def make_policy(name: str, env: Any, seed: int = 0) -> Any:
-    """Build the baseline ``name`` for ``env`` (``ValueError`` listing the names otherwise)."""
-    table = policies_for(env)
-    if name not in table:
-        raise ValueError(f"unknown policy {name!r} for this env; one of {sorted(table)}")
-    return table[name](env, seed=seed)
-
-
 __all__ = [
-    "BENCH_BASELINES",
     "DEBATE_POLICIES",
     "POLICIES",
     "AlwaysSpeak",
@@ -61,7 +45,4 @@ __all__ = [
     "Silent",
     "TruthfulBelief",
     "TruthfulBidder",
-    "make_policy",
-    "policies_for",
-    "resolve",
 ]

@@ -9,7 +9,10 @@
   (self-consistency / majority vote, zero billed tokens).
 - ``round_robin``: bids the maximum only in rounds where ``round % n_agents`` is its index.
 
-Each reads only its own observation, through the env's documented layout.
+Each is built from the env's public description (``Policy(spec, seed)`` with an
+:class:`econ_env.EnvSpec`, never the env) and reads only its own observation, through the
+documented layout. They are registered as ``auction_v0.<name>`` in the ``econ_env.policies``
+entry-point group, so ``econ_env.make_policy("truthful", spec)`` finds them.
 """
 
 from __future__ import annotations
@@ -20,18 +23,25 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from econ_env.core.spec import EnvSpec
+
 
 class Policy:
-    """Base class: holds the env's spaces, layout and a seeded generator."""
+    """Base class: holds the env's action space, layout and a seeded generator."""
 
     name = "policy"
 
-    def __init__(self, env: Any, seed: int = 0) -> None:
-        base = env.unwrapped
-        self.layout = base.layout
-        self.n_agents = base.config.n_agents
-        self.max_rounds = base.config.max_rounds
-        self.spaces = {a: env.action_space(a) for a in env.possible_agents}
+    def __init__(self, spec: EnvSpec, seed: int = 0) -> None:
+        if not isinstance(spec, EnvSpec):
+            raise TypeError(
+                f"{type(self).__name__} is built from an EnvSpec (econ_env.env_spec(...) or "
+                f"env.unwrapped.env_spec), got {type(spec).__name__}"
+            )
+        self.spec = spec
+        self.layout = spec.layout
+        self.n_agents = spec.n_agents
+        self.max_rounds = int(spec.config["max_rounds"])
+        self.spaces = dict.fromkeys(spec.agents, spec.action_space)
         self.rng = np.random.default_rng(seed)
 
     def act(self, obs: Any, agent: str) -> Any:
@@ -95,7 +105,7 @@ class RoundRobin(Policy):
     def act(self, obs: Any, agent: str) -> Any:
         v = self._vector(obs)
         played = round(float(v[self.layout.index("round")]) * self.max_rounds)
-        me = int(np.argmax(v[self.layout.agent_id]))
+        me = int(np.argmax(v[self.layout.slice("agent_id")]))
         return self._bid_action(obs, agent, 1.0 if played % self.n_agents == me else 0.0)
 
 

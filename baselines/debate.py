@@ -9,7 +9,9 @@
 - ``round_robin``: in round ``t`` the executor ``t mod n`` explores, the others stay conservative.
 
 Fixed beliefs are the natural reference for learned belief networks: ECON's claim is that
-adapting beliefs beats any fixed setting.
+adapting beliefs beats any fixed setting. Each is built from the env's public description
+(``BeliefPolicy(spec, seed)`` with an :class:`econ_env.EnvSpec`, never the env) and registered as
+``debate_v0.<name>`` in the ``econ_env.policies`` entry-point group.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from econ_env.core.spec import EnvSpec
+
 
 class BeliefPolicy:
     """Base class: the env's spaces and a seeded generator."""
@@ -27,17 +31,25 @@ class BeliefPolicy:
     name = "belief"
     temperature_value = 0.0
 
-    def __init__(self, env: Any, seed: int = 0) -> None:
-        self.config = env.unwrapped.config
-        self.spaces = {a: env.action_space(a) for a in env.possible_agents}
+    def __init__(self, spec: EnvSpec, seed: int = 0) -> None:
+        if not isinstance(spec, EnvSpec):
+            raise TypeError(
+                f"{type(self).__name__} is built from an EnvSpec (econ_env.env_spec(...) or "
+                f"env.unwrapped.env_spec), got {type(spec).__name__}"
+            )
+        self.spec = spec
+        self.layout = spec.layout
+        self.n_agents = spec.n_agents
+        self.max_rounds = int(spec.config["max_rounds"])
+        self.presets = [float(v) for _, v in spec.config["presets"]]
+        self.spaces = dict.fromkeys(spec.agents, spec.action_space)
         self.rng = np.random.default_rng(seed)
 
     def act(self, obs: Any, agent: str) -> Any:
         """The fixed belief (or the nearest preset in the discrete variant)."""
         space = self.spaces[agent]
         if isinstance(space, spaces.Discrete):
-            values = [v for _, v in self.config.presets]
-            return int(np.argmin([abs(v - self.temperature_value) for v in values]))
+            return int(np.argmin([abs(v - self.temperature_value) for v in self.presets]))
         belief = np.zeros(space.shape, dtype=np.float32)
         belief[0] = self.temperature_value
         return belief
@@ -71,10 +83,6 @@ class ExploratoryBelief(BeliefPolicy):
 class _ObservingBelief(BeliefPolicy):
     """A belief chosen from the own observation through the env's layout."""
 
-    def __init__(self, env: Any, seed: int = 0) -> None:
-        super().__init__(env, seed)
-        self.layout = env.unwrapped.layout
-
     def _vector(self, obs: Any) -> np.ndarray:
         return obs["observation"] if isinstance(obs, dict) else obs
 
@@ -99,9 +107,9 @@ class RoundRobinBelief(_ObservingBelief):
 
     def act(self, obs: Any, agent: str) -> Any:
         v = self._vector(obs)
-        played = round(float(v[self.layout.index("round")]) * self.config.max_rounds)
-        me = int(np.argmax(v[self.layout.agent_id]))
-        explore = played % self.config.n_agents == me
+        played = round(float(v[self.layout.index("round")]) * self.max_rounds)
+        me = int(np.argmax(v[self.layout.slice("agent_id")]))
+        explore = played % self.n_agents == me
         return self._with_temperature(obs, agent, 0.8 if explore else -0.8)
 
 

@@ -57,8 +57,8 @@ class StepCounter:
 
 
 def run_alpha(device: str, scale: float) -> tuple[int, float]:
-    from agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
     from econ_env import auction_v0
+    from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
 
     counter = StepCounter()
     env = counter.wrap(auction_v0.parallel_env)()
@@ -90,8 +90,8 @@ def run_sb3(device: str, scale: float) -> tuple[int, float]:
 
 
 def run_mappo(device: str, scale: float) -> tuple[int, float]:
-    from agents.dala.mappo import MAPPOConfig, train_mappo
     from econ_env import auction_v0
+    from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
 
     counter = StepCounter()
     updates = max(1, round(3 * scale))
@@ -102,8 +102,8 @@ def run_mappo(device: str, scale: float) -> tuple[int, float]:
 
 
 def run_econ(device: str, scale: float) -> tuple[int, float]:
-    from agents.econ import ECON_ENV_CONFIG, EconConfig, train_econ
     from econ_env import debate_v0
+    from econ_env_agents.econ import ECON_ENV_CONFIG, EconConfig, train_econ
 
     counter = StepCounter()
     cfg = EconConfig(seed=0, device=device, learning_starts=8, batch_episodes=8)

@@ -43,7 +43,7 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _policy_factory(spec: str, env_fn: Any) -> Any:
-    from baselines import policies_for
+    from econ_env_baselines import policies_for
 
     table = policies_for(env_fn())
     if spec in table:

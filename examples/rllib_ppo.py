@@ -101,7 +101,6 @@ def main(args: Args) -> dict[str, float]:
     import torch
     from ray.rllib.algorithms.ppo import PPOConfig
 
-    from baselines import make_policy
     from econ_env import auction_v0
     from econ_env.integrations.rllib import (
         SHARED_POLICY,
@@ -109,6 +108,7 @@ def main(args: Args) -> dict[str, float]:
         register_envs,
         shared_policy_config,
     )
+    from econ_env_baselines import make_policy
 
     torch.set_num_threads(1)
     if not ray.is_initialized():

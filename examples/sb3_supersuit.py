@@ -74,9 +74,9 @@ def main(args: Args) -> dict[str, float]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.utils import set_random_seed
 
-    from baselines import make_policy
     from econ_env import auction_v0
     from econ_env.integrations.sb3 import SB3Policy, make_sb3_vec_env
+    from econ_env_baselines import make_policy
 
     torch.set_num_threads(1)
     set_random_seed(args.seed)

@@ -24,11 +24,11 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
-from baselines import make_policy
 from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
 from econ_env.cli_args import parse_dataclass_args
+from econ_env_agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
+from econ_env_baselines import make_policy
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_alpha(args: Args, env_fn, run_eval, writer, ckpt_dir: Path) -> int:
     """Train DALA's α-REINFORCE bidder (another helper's ``agents.dala.alpha``)."""
-    from agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
+    from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
 
     env = auction_v0.parallel_env(cost_weight=args.cost_weight, n_agents=args.n_agents,
                                   mechanism=args.mechanism)  # fmt: skip

@@ -108,8 +108,8 @@ def main(args: Args) -> dict[str, Any]:
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
-    from agents.econ import EconConfig, EconLearner, evaluate, train_econ
     from econ_env import debate_v0
+    from econ_env_agents.econ import EconConfig, EconLearner, evaluate, train_econ
 
     torch.set_num_threads(args.torch_threads)
     cfg = EconConfig(

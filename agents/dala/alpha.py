@@ -33,8 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from agents.common import load_checkpoint, resolve_device, save_checkpoint, seeded_generator
 from econ_env.envs.auction.observation import ObsLayout
+from econ_env_agents.common import (
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+    seeded_generator,
+)
 
 __all__ = ["UTILITIES", "AlphaAgent", "AlphaConfig", "play_episode", "train_alpha", "utility_of"]
 

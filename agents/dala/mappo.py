@@ -3,9 +3,9 @@ trained by MAPPO on auction_v0 through Tianshou 2.0.1.
 
 MAPPO here is parameter sharing: one actor (own observation + agent-id embedding) acts for
 every bidder, and one centralised critic reads the global state ``env.state()`` plus the agent
-id (:mod:`agents.dala.networks`). Training uses Tianshou's PPO algorithm class, Collector and
-replay buffer over :class:`econ_env.integrations.tianshou.TianshouAECEnv`; :class:`DalaMAPPO`
-subclasses PPO only where a turn-based multi-agent game needs it:
+id (:mod:`econ_env_agents.dala.networks`). Training uses Tianshou's PPO algorithm class,
+Collector and replay buffer over :class:`econ_env.integrations.tianshou.TianshouAECEnv`;
+:class:`DalaMAPPO` subclasses PPO only where a turn-based multi-agent game needs it:
 
 - ``_preprocess_batch`` chains each agent's own transitions
   (:func:`econ_env.integrations.tianshou.chain_agent_transitions`): every action gets the
@@ -15,9 +15,9 @@ subclasses PPO only where a turn-based multi-agent game needs it:
 - ``_update_with_batch`` is PPO's clipped loss with minibatches shuffled by an owned
   ``np.random.Generator``.
 
-All sampling uses owned generators (:class:`agents.dala.networks.SeededNormal`); weights are
-initialised from ``config.seed`` inside ``torch.random.fork_rng``. Checkpoints are safetensors
-(:func:`agents.common.save_checkpoint`).
+All sampling uses owned generators (:class:`econ_env_agents.dala.networks.SeededNormal`);
+weights are initialised from ``config.seed`` inside ``torch.random.fork_rng``. Checkpoints are
+safetensors (:func:`econ_env_agents.common.save_checkpoint`).
 """
 
 from __future__ import annotations
@@ -40,10 +40,15 @@ from tianshou.algorithm.optim import AdamOptimizerFactory
 from tianshou.data import Collector, SequenceSummaryStats, VectorReplayBuffer, to_torch_as
 from tianshou.env import DummyVectorEnv
 
-from agents.common import load_checkpoint, resolve_device, save_checkpoint, seeded_generator
-from agents.dala.networks import DalaActor, SeededNormal, ValueDensityCritic
 from econ_env.envs.auction.observation import ObsLayout
 from econ_env.integrations.tianshou import TianshouAECEnv, chain_agent_transitions
+from econ_env_agents.common import (
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+    seeded_generator,
+)
+from econ_env_agents.dala.networks import DalaActor, SeededNormal, ValueDensityCritic
 
 __all__ = ["DalaMAPPO", "DalaMAPPOAgent", "MAPPOConfig", "train_mappo"]
 

@@ -1,33 +1,34 @@
 """The ECON reference agent for debate_v0: belief networks, belief encoder and QMIX mixer.
 
-- :mod:`agents.econ.networks` — :class:`BeliefNetwork` (MLP → GRU over rounds → Q, belief-state
-  and generation-parameter heads; agent-id embedding) and :class:`BeliefEncoder` (multi-head
-  attention across agents → group representation E);
-- :mod:`agents.econ.mixer` — :class:`QMixer`, monotonic hypernetwork mixing conditioned on E;
-- :mod:`agents.econ.replay` — whole-episode sequence replay;
-- :mod:`agents.econ.agent` — :class:`EconAgent` (greedy ``act``, safetensors save/load);
-- :mod:`agents.econ.learner` — :class:`EconLearner` (losses, double-Q targets, soft updates,
-  dynamic reward weights) and :func:`train_econ`;
-- :mod:`agents.econ.rollout` — ε-greedy episode collection and fixed-seed :func:`evaluate`.
+- :mod:`econ_env_agents.econ.networks` — :class:`BeliefNetwork` (MLP → GRU over rounds → Q,
+  belief-state and generation-parameter heads; agent-id embedding) and :class:`BeliefEncoder`
+  (multi-head   attention across agents → group representation E);
+- :mod:`econ_env_agents.econ.mixer` — :class:`QMixer`, monotonic hypernetwork mixing conditioned
+  on E;
+- :mod:`econ_env_agents.econ.replay` — whole-episode sequence replay;
+- :mod:`econ_env_agents.econ.agent` — :class:`EconAgent` (greedy ``act``, safetensors save/load);
+- :mod:`econ_env_agents.econ.learner` — :class:`EconLearner` (losses, double-Q targets, soft
+  updates, dynamic reward weights) and :func:`train_econ`;
+- :mod:`econ_env_agents.econ.rollout` — ε-greedy episode collection and fixed-seed :func:`evaluate`.
 
 Quick start::
 
     from econ_env import debate_v0
-    from agents.econ import ECON_ENV_CONFIG, EconConfig, evaluate, train_econ
+    from econ_env_agents.econ import ECON_ENV_CONFIG, EconConfig, evaluate, train_econ
 
     make = lambda: debate_v0.parallel_env(**ECON_ENV_CONFIG)
     agent, history = train_econ(make, EconConfig(seed=0, device="auto"), episodes=400)
     print(evaluate(agent, make, seeds=range(10_000, 10_200)))
 """
 
-from agents.econ.agent import EconAgent
-from agents.econ.config import EconConfig, belief_prototypes
-from agents.econ.learner import EconLearner, train_econ
-from agents.econ.mixer import QMixer
-from agents.econ.networks import BeliefEncoder, BeliefNetwork
-from agents.econ.replay import Episode, EpisodeReplay
-from agents.econ.rollout import collect_episode, evaluate
-from agents.econ.spec import EnvSpec
+from econ_env_agents.econ.agent import EconAgent
+from econ_env_agents.econ.config import EconConfig, belief_prototypes
+from econ_env_agents.econ.learner import EconLearner, train_econ
+from econ_env_agents.econ.mixer import QMixer
+from econ_env_agents.econ.networks import BeliefEncoder, BeliefNetwork
+from econ_env_agents.econ.replay import Episode, EpisodeReplay
+from econ_env_agents.econ.rollout import collect_episode, evaluate
+from econ_env_agents.econ.spec import EnvSpec
 
 ECON_ENV_CONFIG: dict = {
     "n_agents": 3,

@@ -1,13 +1,14 @@
 """The ECON executor policy for evaluation: belief networks, encoder, mixer and their checkpoint.
 
-:class:`EconAgent` owns the online modules (:class:`~agents.econ.networks.BeliefNetwork`,
-:class:`~agents.econ.networks.BeliefEncoder`, :class:`~agents.econ.mixer.QMixer` and the
+:class:`EconAgent` owns the online modules (:class:`~econ_env_agents.econ.networks.BeliefNetwork`,
+:class:`~econ_env_agents.econ.networks.BeliefEncoder`,
+:class:`~econ_env_agents.econ.mixer.QMixer` and the
 similarity projection) and acts greedily: each executor picks the belief prototype with the
 highest Q-value from its own observation and GRU history (decentralised execution; the encoder
 and mixer are only used in training). ``act(obs, agent)`` works like the baselines' ``act``;
 ``act(obs)`` reads the agent from the observation's id one-hot; ``act({agent: obs, ...})``
 answers a parallel-API step. Each executor's GRU state is reset whenever its observation shows
-round 0 (a new episode). Checkpoints are safetensors (``agents.common``), never pickle.
+round 0 (a new episode). Checkpoints are safetensors (``econ_env_agents.common``), never pickle.
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.common import load_checkpoint, resolve_device, save_checkpoint, seeded_generator
-from agents.econ.config import EconConfig
-from agents.econ.mixer import QMixer
-from agents.econ.networks import BeliefEncoder, BeliefNetwork, init_weights
-from agents.econ.spec import EnvSpec, observation_vector
+from econ_env_agents.common import (
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+    seeded_generator,
+)
+from econ_env_agents.econ.config import EconConfig
+from econ_env_agents.econ.mixer import QMixer
+from econ_env_agents.econ.networks import BeliefEncoder, BeliefNetwork, init_weights
+from econ_env_agents.econ.spec import EnvSpec, observation_vector
 
 __all__ = ["EconAgent"]
 

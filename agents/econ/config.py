@@ -2,8 +2,8 @@
 
 :class:`EconConfig` holds the network sizes, the loss weights, the exploration schedule and the
 belief prototypes (the discrete set of belief vectors the Q-heads choose from, see
-:mod:`agents.econ.learner`). Every field is checked in ``__post_init__``; a bad value raises
-``ValueError`` naming the field and its allowed range.
+:mod:`econ_env_agents.econ.learner`). Every field is checked in ``__post_init__``; a bad value
+raises ``ValueError`` naming the field and its allowed range.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class EconConfig:
 
     Attributes:
         seed: seeds the weight init (a torch.Generator), exploration and replay sampling.
-        device: ``"auto"``, ``"cpu"`` or ``"cuda[:N]"`` (resolved by ``agents.common``).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda[:N]"`` (resolved by ``econ_env_agents.common``).
         hidden_dim: width of the belief network's MLP and GRU (>= 4).
         id_embed_dim: size of the agent-id embedding (>= 1).
         belief_state_dim: size of the belief state ``e_i`` each network emits (>= 2).

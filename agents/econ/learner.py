@@ -43,11 +43,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from agents.econ.agent import EconAgent
-from agents.econ.config import EconConfig
-from agents.econ.replay import Episode, EpisodeReplay
-from agents.econ.rollout import collect_episode
-from agents.econ.spec import EnvSpec, as_parallel
+from econ_env_agents.econ.agent import EconAgent
+from econ_env_agents.econ.config import EconConfig
+from econ_env_agents.econ.replay import Episode, EpisodeReplay
+from econ_env_agents.econ.rollout import collect_episode
+from econ_env_agents.econ.spec import EnvSpec, as_parallel
 
 __all__ = ["EconAgent", "EconLearner", "train_econ"]
 

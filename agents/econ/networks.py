@@ -6,7 +6,7 @@
   previous belief is part of the observation), and three heads:
 
   * ``q``: the agent's Q-values over the K belief prototypes (the belief *action*, see
-    :mod:`agents.econ.learner` for why beliefs are discretised);
+    :mod:`econ_env_agents.econ.learner` for why beliefs are discretised);
   * ``belief``: the continuous belief state ``e_i ∈ [-1, 1]^belief_state_dim`` (ECON's prompt
     embedding), read by the encoder and the mixer;
   * ``params``: the generation parameters (temperature, top_p, repetition penalty, each

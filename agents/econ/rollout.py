@@ -1,9 +1,9 @@
 """Playing debate_v0 with the ECON agent: ε-greedy episodes for the replay, greedy evaluation.
 
 :func:`collect_episode` plays one episode through the parallel API and records everything the
-learner's losses need into an :class:`~agents.econ.replay.Episode`: observations and global state,
-prototype indices, the env's rewards and their reported components, the generation parameters
-the env applied (``infos[agent]["params"]``) and the commitment's sentence embedding. The
+learner's losses need into an :class:`~econ_env_agents.econ.replay.Episode`: observations and
+global state, prototype indices, the env's rewards and their reported components, the generation
+parameters the env applied (``infos[agent]["params"]``) and the commitment's sentence embedding. The
 observation carries only the scalar similarity of the own answer to the commitment, not an
 embedding, so the commitment text (``infos[agent]["commitment"]``) is embedded with the env's
 own embedder (for MiniLM this hits the embedder's per-text cache: the env embedded the same
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.econ.agent import EconAgent
-from agents.econ.replay import Episode
-from agents.econ.spec import as_parallel, global_state, observation_vector
+from econ_env_agents.econ.agent import EconAgent
+from econ_env_agents.econ.replay import Episode
+from econ_env_agents.econ.spec import as_parallel, global_state, observation_vector
 
 __all__ = ["collect_episode", "evaluate"]
 

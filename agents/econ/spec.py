@@ -18,7 +18,7 @@ from gymnasium import spaces
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import aec_to_parallel
 
-from agents.econ.config import EconConfig, belief_prototypes
+from econ_env_agents.econ.config import EconConfig, belief_prototypes
 
 __all__ = ["EnvSpec", "as_parallel", "global_state", "observation_vector"]
 

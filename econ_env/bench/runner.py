@@ -42,7 +42,7 @@ def resolve_policy(
     policy: str, env_name: str, case_config: Mapping[str, Any]
 ) -> tuple[Callable[[Any, int], Any], dict[str, Any]]:
     """``(policy_factory(env, seed), overrides)`` via ``baselines.bench.resolve``."""
-    from baselines import bench
+    from econ_env_baselines import bench
 
     return bench.resolve(policy, env_name, dict(case_config))
 
@@ -52,7 +52,7 @@ def policy_overrides(policy: str, env_name: str, case_config: Mapping[str, Any])
 
     Never imports a ``module:Class`` spec (``verify`` calls it on untrusted metadata).
     """
-    from baselines import bench
+    from econ_env_baselines import bench
 
     if policy not in bench.BENCH_BASELINES:
         return {}

@@ -132,7 +132,7 @@ def git_sha(path: str | Path | None = None) -> str | None:
 def prompt_versions() -> list[str]:
     """The prompt versions of both games, sorted."""
     from econ_env.envs.auction.prompts import PROMPT_VERSION as AUCTION
-    from econ_env.envs.debate.coordinator import PROMPT_VERSION as DEBATE
+    from econ_env.envs.debate.prompts import PROMPT_VERSION as DEBATE
 
     return sorted([AUCTION, DEBATE])
 

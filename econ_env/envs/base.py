@@ -1,37 +1,45 @@
-"""The PettingZoo AEC plumbing shared by econ-env's round-settled games.
+"""PettingZoo plumbing shared by econ-env's round-settled games: the AEC env and the native
+parallel env over the same game object.
 
-In every game each live agent acts once per round, in order, and the round settles when the
-last one has acted. :class:`RoundBasedEnv` implements the AEC API around that (seeding,
-bookkeeping, dead steps, reward accumulation, cached spaces, observation copies, rendering)
-and leaves the game to four hooks:
+In every game each live agent acts once per round and the round settles when all have acted.
+A game package provides the rules and the views, and the classes here do the rest:
 
-- ``_start_episode()``: draw the episode (``_draw_item()``: ``reset(options={"item_id": ...})``
-  plays a given task item, otherwise one is drawn from ``self.np_random``) and start the game;
-- ``_record_action(index, agent, action)``: validate and store one agent's action (raise
-  ``ValueError`` naming the agent before changing anything);
-- ``_settle_round()``: play the round, set ``self.rewards`` and call ``_end_episode`` when the
-  game is over;
-- ``_refresh()``: rebuild ``self._obs`` and ``self.infos`` (called after reset and every round);
+- the *game* (``game.py``): ``start(item, rng)``, ``decode_action(index, action)`` (validate
+  one action, ``ValueError`` naming the agent, nothing changed) and
+  ``play_round(actions, rng) -> RoundOutcome`` (all or nothing: when it raises, nothing of the
+  round is applied);
+- the *observer* (``observation.py``): ``start(game)`` once per episode,
+  ``observations(game) -> (rows, masks)`` and ``infos(game) -> [info per agent]``;
+- the public :class:`~econ_env.core.spec.EnvSpec`, whose spaces the env uses as they are
+  (the same objects every call).
 
-plus ``_render_text()``. Spaces are built once and the same objects are returned every call.
+:class:`RoundBasedEnv` implements PettingZoo's AEC API (agents act in turn; the last agent of a
+round settles it) and :class:`RoundBasedParallelEnv` the parallel API natively (one ``step``
+settles a round). Both are all-or-nothing: a step that raises (a backend outage, an invalid
+action of any agent) applies nothing, and the same step can be retried, giving exactly the
+uninterrupted episode. The parallel env returns what PettingZoo's ``aec_to_parallel`` of the
+AEC env returns (a test compares them episode by episode), faster.
 
-Global state (for centralised critics, PettingZoo's ``state()`` API): ``state_space`` is a
-``Box(0, 1, (n_agents * obs_size,), float32)`` built once, and ``state()`` returns every
-agent's observation vector concatenated in ``possible_agents`` order (action masks excluded).
-It is rebuilt with the observations (after reset and after every settled round), so it is
-deterministic given the seed and the actions. PettingZoo's ``aec_to_parallel`` forwards both to
-the parallel API.
+Global state (centralised critics, PettingZoo's ``state()`` API): ``state_space`` is a
+``Box(0, 1, (n_agents * obs_size,), float32)`` built once, and ``state()`` returns every agent's
+observation vector concatenated in ``possible_agents`` order (action masks excluded), rebuilt
+after reset and after every settled round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import EzPickle, seeding
-from pettingzoo import AECEnv
+from gymnasium.utils import seeding
+from pettingzoo import AECEnv, ParallelEnv
+
+from econ_env.core.spec import EnvSpec
+
+__all__ = ["GameEnvMixin", "RoundBasedEnv", "RoundBasedParallelEnv", "box_and_mask_spaces"]
 
 
 def box_and_mask_spaces(obs_size: int, action: spaces.Space) -> tuple[spaces.Space, spaces.Space]:
@@ -44,8 +52,16 @@ def box_and_mask_spaces(obs_size: int, action: spaces.Space) -> tuple[spaces.Spa
     return vec, action
 
 
-class RoundBasedEnv(AECEnv, EzPickle):
-    """Base class of econ-env's AEC environments (see the module docstring)."""
+def state_space_of(n_agents: int, observation_space: spaces.Space) -> spaces.Box:
+    """The global state's space: every agent's observation vector, concatenated."""
+    vec = observation_space
+    if isinstance(vec, spaces.Dict):
+        vec = vec["observation"]
+    return spaces.Box(0.0, 1.0, (n_agents * vec.shape[0],), dtype=np.float32)
+
+
+class GameEnvMixin:
+    """What the AEC and parallel envs share: the game, its views, seeding, state, rendering."""
 
     metadata: ClassVar[dict[str, Any]] = {
         "name": "round_based",
@@ -53,27 +69,32 @@ class RoundBasedEnv(AECEnv, EzPickle):
         "is_parallelizable": True,
     }
 
-    def _setup(
+    def _init_game(
         self,
-        agents: list[str],
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        render_mode: str | None,
+        *,
+        config: Any,
+        task: Any,
+        backend: Any,
+        game: Any,
+        observer: Any,
+        spec: EnvSpec,
+        render: Callable[[], str],
     ) -> None:
-        """Called by subclasses' ``__init__`` once the config is validated."""
-        self.render_mode = render_mode
-        self.possible_agents = agents
-        self.agents = list(agents)
-        self._index = {a: i for i, a in enumerate(agents)}
-        self._observation_spaces = {a: observation_space for a in agents}
-        self._action_spaces = {a: action_space for a in agents}
-        self._identity = np.eye(len(agents), dtype=np.float32)
-        vec = observation_space
-        if isinstance(vec, spaces.Dict):
-            vec = vec["observation"]
-        self.state_space = spaces.Box(0.0, 1.0, (len(agents) * vec.shape[0],), dtype=np.float32)
+        """Called by the game's env classes once the config is validated."""
+        self.config, self.task, self.backend = config, task, backend
+        self.game, self.observer, self.env_spec = game, observer, spec
+        self.layout = observer.layout
+        self._render_fn = render
+        self.render_mode = config.render_mode
+        self.possible_agents = list(spec.agents)
+        self.agents = list(spec.agents)
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._observation_spaces = dict.fromkeys(self.possible_agents, spec.observation_space)
+        self._action_spaces = dict.fromkeys(self.possible_agents, spec.action_space)
+        self.state_space = spec.state_space
         self._state: np.ndarray | None = None
         self._obs: dict[str, Any] = {}
+        self.infos: dict[str, dict] = {}
         self.np_random, _ = seeding.np_random(None)
         self._seeded = False
 
@@ -89,37 +110,15 @@ class RoundBasedEnv(AECEnv, EzPickle):
             raise RuntimeError(f"{type(self).__name__}.state() called before reset()")
         return self._state.copy()
 
-    # --------------------------------------------------------------- hooks
-    def _start_episode(self) -> None:
-        raise NotImplementedError
-
-    def _record_action(self, index: int, agent: str, action: Any) -> None:
-        raise NotImplementedError
-
-    def _settle_round(self) -> None:
-        raise NotImplementedError
-
-    def _refresh(self) -> None:
-        raise NotImplementedError
-
-    def _render_text(self) -> str:
-        raise NotImplementedError
-
-    # --------------------------------------------------------------- AEC API
-    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+    # --------------------------------------------------------------- episode
+    def _begin(self, seed: int | None, options: dict | None) -> None:
+        """Seed (when asked, or the first time), draw the item and start the game."""
         if seed is not None or not self._seeded:
             self.np_random, _ = seeding.np_random(seed)
             self._seeded = True
-        self.agents = list(self.possible_agents)
-        self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
-        self.terminations = dict.fromkeys(self.agents, False)
-        self.truncations = dict.fromkeys(self.agents, False)
-        self.infos = {a: {} for a in self.agents}
-        self._step_in_round = 0
-        self.agent_selection = self.agents[0]
         self._options = dict(options or {})  # other keys are ignored (PettingZoo passes some)
-        self._start_episode()
+        self.game.start(self._draw_item(), self.np_random)
+        self.observer.start(self.game)
         self._refresh()
 
     def _draw_item(self) -> Any:
@@ -129,60 +128,16 @@ class RoundBasedEnv(AECEnv, EzPickle):
             return self.task.get(item_id)
         return self.task.sample(self.np_random)
 
-    def step(self, action: Any) -> None:
-        agent = self.agent_selection
-        if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
-            return
-        self._record_action(self._index[agent], agent, action)
-        self._cumulative_rewards[agent] = 0.0
-        self._step_in_round += 1
-        if self._step_in_round == len(self.agents):
-            try:
-                self._settle_round()
-            except BaseException:  # e.g. BackendUnavailable: the same step can be retried
-                self._step_in_round -= 1
-                raise
-            self._step_in_round = 0
-            self._refresh()
-        else:
-            self._clear_rewards()
-        self.agent_selection = self.agents[self._step_in_round % len(self.agents)]
-        self._accumulate_rewards()
-
-    def _end_episode(self, truncated: bool) -> None:
-        """Mark every agent terminated (or truncated) at once, at the end of a round."""
-        for a in self.possible_agents:
-            self.terminations[a] = not truncated
-            self.truncations[a] = truncated
-
-    def _shared_info(self) -> dict[str, Any]:
-        """The info fields every agent gets: question, token totals and, once the game is
-        over, its ending (stop reason, final answer, gold, correctness)."""
-        game = self.game
-        info: dict[str, Any] = {
-            "question": game.item.question,
-            "billed_tokens": game.ledger.billed_total,
-            "generated_tokens": game.ledger.generated_total,
-            "remaining_budget": game.ledger.remaining,
-        }
-        if game.stop_reason is not None:
-            info.update(
-                stop_reason=game.stop_reason,
-                final_answer=game.final_answer,
-                gold=game.item.gold,
-                correct=game.correct,
-            )
-        return info
-
-    def _store_observations(self, rows: np.ndarray, masks: list[np.ndarray] | None) -> None:
-        """Cache each agent's row (and action mask in the discrete variant) and the state."""
+    def _refresh(self) -> None:
+        """Rebuild every agent's observation, the state and the infos from the game."""
+        rows, masks = self.observer.observations(self.game)
         self._state = np.ascontiguousarray(rows, dtype=np.float32).reshape(-1).copy()
         for i, a in enumerate(self.possible_agents):
             if masks is None:
                 self._obs[a] = rows[i]
             else:
                 self._obs[a] = {"observation": rows[i], "action_mask": masks[i]}
+        self.infos = dict(zip(self.possible_agents, self.observer.infos(self.game), strict=True))
 
     def observe(self, agent: str) -> Any:
         obs = self._obs[agent]
@@ -197,7 +152,7 @@ class RoundBasedEnv(AECEnv, EzPickle):
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi'.")
             return None
-        text = self._render_text()
+        text = self._render_fn()
         if self.render_mode == "human":
             print(text)
             return None
@@ -205,3 +160,99 @@ class RoundBasedEnv(AECEnv, EzPickle):
 
     def close(self) -> None:
         pass
+
+
+class RoundBasedEnv(GameEnvMixin, AECEnv):
+    """The AEC API over a round-settled game (see the module docstring)."""
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        self.agents = list(self.possible_agents)
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
+        self.infos = {a: {} for a in self.agents}
+        self._step_in_round = 0
+        self._pending: list[Any] = [None] * len(self.agents)
+        self.agent_selection = self.agents[0]
+        self._begin(seed, options)
+        if self.game.stop_reason is not None:  # the game ended before any round
+            self._end_episode(truncated=False)
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        index = self._index[agent]
+        self._pending[index] = self.game.decode_action(index, action)
+        self._cumulative_rewards[agent] = 0.0
+        self._step_in_round += 1
+        if self._step_in_round == len(self.agents):
+            try:
+                outcome = self.game.play_round(self._pending, self.np_random)
+            except BaseException:  # e.g. BackendUnavailable: the same step can be retried
+                self._step_in_round -= 1
+                raise
+            self._step_in_round = 0
+            for i, a in enumerate(self.possible_agents):
+                self.rewards[a] = float(outcome.rewards[i])
+            if outcome.stop_reason is not None:
+                self._end_episode(outcome.truncated)
+            self._refresh()
+        else:
+            self._clear_rewards()
+        self.agent_selection = self.agents[self._step_in_round % len(self.agents)]
+        self._accumulate_rewards()
+
+    def _end_episode(self, truncated: bool) -> None:
+        """Mark every agent terminated (or truncated) at once, at the end of a round."""
+        for a in self.possible_agents:
+            self.terminations[a] = not truncated
+            self.truncations[a] = truncated
+
+
+class RoundBasedParallelEnv(GameEnvMixin, ParallelEnv):
+    """PettingZoo's parallel API over a round-settled game, natively: one ``step`` is one round.
+
+    ``step(actions)`` needs an action for every live agent and nothing else. It validates every
+    action first and plays the round; when it raises (an invalid action, a backend outage),
+    nothing of the round has been applied and the same ``step(actions)`` can be called again.
+    """
+
+    def reset(
+        self, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, Any], dict[str, dict]]:
+        self.agents = list(self.possible_agents)
+        self._begin(seed, options)
+        if self.game.stop_reason is not None:  # the game ended before any round
+            self.agents = []
+        return {a: self.observe(a) for a in self.agents}, dict(self.infos)
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            return {}, {}, {}, {}, {}
+        if not hasattr(actions, "keys"):
+            raise ValueError(
+                f"actions must be a dict agent -> action, got {type(actions).__name__}"
+            )
+        missing = [a for a in self.agents if a not in actions]
+        unknown = sorted(str(a) for a in actions if a not in self._index)
+        if missing or unknown:
+            raise ValueError(
+                f"actions must hold exactly the live agents {self.agents}; "
+                f"missing {missing}, unknown {unknown}"
+            )
+        decoded = [self.game.decode_action(self._index[a], actions[a]) for a in self.agents]
+        outcome = self.game.play_round(decoded, self.np_random)
+        self._refresh()
+        done = outcome.stop_reason is not None
+        agents = self.agents
+        rewards = {a: 0 + float(outcome.rewards[self._index[a]]) for a in agents}
+        terminations = {a: done and not outcome.truncated for a in agents}
+        truncations = {a: done and outcome.truncated for a in agents}
+        observations = {a: self.observe(a) for a in agents}
+        infos = {a: self.infos[a] for a in agents}
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos

@@ -4,19 +4,87 @@ A backend turns a batch of :class:`GenRequest` into a list of :class:`Completion
 request, in order. Token counts in a ``Completion`` come from the backend's own tokenizer (or a
 server's ``usage``); the simulated backend reports the lengths of its simulated model.
 
-``GenRequest.meta`` carries *simulation hints* (the task item, the agent index, the role, the
-answers the agent has heard). Real backends ignore it and never put it into a cache key; the
-simulated backend, which has no text model, reads it to play its stochastic model of an agent.
+``GenRequest.hints`` carries typed *simulation hints* (:class:`SimHints`: the task item, the
+agent index, the role, the agent's own previous answer and the answers it has heard). Real
+backends ignore them and never put them into a cache key; the simulated backend, which has no
+text model, reads them to play its stochastic model of an agent. The hints hold nothing that is
+not in the request's prompt or in the task item the game is playing.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from econ_env.core.ledger import Role
+from econ_env.tasks.base import TaskItem
 
 Message = Mapping[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
+
+
+@dataclass(frozen=True)
+class SimHints:
+    """What the simulated backend needs to know about a request besides its prompt.
+
+    Attributes:
+        item: the task item being played (gold, kind, difficulty, choices); ``None`` for a
+            request outside any game (the simulated backend then writes a generic text).
+        role: what the call is for, a ledger :class:`~econ_env.core.ledger.Role`: ``DRAFT``
+            answers afresh, ``REVISE`` answers again after hearing broadcasts, ``STRATEGY``
+            writes a coordinator's plan, ``COMMITMENT`` commits to one of the heard answers,
+            ``ANSWER`` is a debate executor.
+        agent_index: the agent's seat (``>= 0``), or ``-1`` for a coordinator.
+        own_answer: the agent's previous canonical answer (roles ``REVISE`` / ``ANSWER``).
+        heard: canonical answers the agent has heard since its last answer (broadcasts, the
+            previous commitment, or the executors' answers for a commitment); ``None`` entries
+            stand for messages without an answer.
+    """
+
+    item: TaskItem | None = None
+    role: Role = Role.DRAFT
+    agent_index: int = 0
+    own_answer: str | None = None
+    heard: tuple[str | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.role, Role):
+            try:
+                object.__setattr__(self, "role", Role(self.role))
+            except ValueError:
+                allowed = [r.value for r in Role]
+                raise ValueError(
+                    f"SimHints.role must be a Role or one of {allowed}, got {self.role!r}"
+                ) from None
+        if isinstance(self.agent_index, bool) or not isinstance(self.agent_index, int):
+            raise ValueError(f"SimHints.agent_index must be an int, got {self.agent_index!r}")
+        if self.agent_index < -1:
+            raise ValueError(f"SimHints.agent_index must be >= -1, got {self.agent_index}")
+        if not isinstance(self.heard, tuple):
+            object.__setattr__(self, "heard", tuple(self.heard))
+
+    @classmethod
+    def from_mapping(cls, meta: Mapping[str, Any]) -> SimHints:
+        """Hints from the free-form mapping of econ-env 0.1 (``GenRequest(meta=...)``).
+
+        Known keys: ``item``, ``role``, ``agent_index``, ``own_answer``, ``heard``; any other
+        key raises ``ValueError`` naming it (``strategy_good`` is gone: the simulated backend
+        recognises its own strategy text in the prompt).
+        """
+        known = {"item", "role", "agent_index", "own_answer", "heard"}
+        unknown = sorted(set(meta) - known)
+        if unknown:
+            raise ValueError(f"unknown simulation hint(s) {unknown}; known: {sorted(known)}")
+        heard = meta.get("heard") or ()
+        return cls(
+            item=meta.get("item"),
+            role=meta.get("role", Role.DRAFT),
+            agent_index=int(meta.get("agent_index", 0)),
+            own_answer=meta.get("own_answer"),
+            heard=tuple(heard),
+        )
 
 
 @dataclass(frozen=True)
@@ -31,7 +99,10 @@ class GenRequest:
         repetition_penalty: >= 1.0; 1.0 is neutral.
         seed: per-request seed; the same request with the same seed gives the same completion.
         belief: optional belief vector (soft-prompt beliefs on local models).
-        meta: simulation hints, ignored by real backends (see module docstring).
+        hints: simulation hints (:class:`SimHints`), ignored by real backends and by cache keys;
+            ``None`` for a request outside any game.
+        meta: deprecated (econ-env 0.1): a mapping turned into ``hints`` with a
+            ``DeprecationWarning``; removed in 0.3.
     """
 
     messages: tuple[Message, ...]
@@ -41,9 +112,22 @@ class GenRequest:
     repetition_penalty: float = 1.0
     seed: int | None = None
     belief: tuple[float, ...] | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    hints: SimHints | None = field(default=None, compare=False)
+    meta: InitVar[Mapping[str, Any] | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, meta: Mapping[str, Any] | None) -> None:
+        if meta is not None:
+            warnings.warn(
+                "GenRequest(meta=...) is deprecated; pass hints=SimHints(...) "
+                "(econ_env.llm.base.SimHints)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            if self.hints is not None:
+                raise ValueError("GenRequest: give hints or meta, not both")
+            object.__setattr__(self, "hints", SimHints.from_mapping(meta) if meta else None)
+        if self.hints is not None and not isinstance(self.hints, SimHints):
+            raise ValueError(f"GenRequest.hints must be a SimHints or None, got {self.hints!r}")
         if self.max_tokens <= 0:
             raise ValueError(f"GenRequest.max_tokens must be > 0, got {self.max_tokens}")
         if not self.temperature >= 0.0:

@@ -3,7 +3,7 @@
 ``CachedBackend(inner, path=..., mode=...)`` stores every completion under a SHA-256 of the
 *canonical request*: the inner backend's identity (its ``identity`` dict when it has one, else
 ``{"name": backend.name}``), the messages, ``max_tokens``, ``temperature``, ``top_p``,
-``repetition_penalty``, ``seed`` and ``belief``. ``GenRequest.meta`` (simulation hints) never
+``repetition_penalty``, ``seed`` and ``belief``. ``GenRequest.hints`` (simulation hints) never
 enters the key. Numbers are canonical: ``temperature=1`` and ``temperature=1.0`` are the same
 request, ``-0.0`` is ``0.0``, and a non-finite belief is refused.
 

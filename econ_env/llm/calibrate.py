@@ -140,17 +140,20 @@ class TraceRow:
 
 
 def _row(ctx: dict[str, Any], req: GenRequest, c: Completion) -> TraceRow:
-    meta, item = req.meta, req.meta["item"]
-    role = str(meta.get("role", "draft"))
-    heard = tuple(h for h in meta.get("heard") or () if h)
-    own = meta.get("own_answer")
+    hints = req.hints
+    assert hints is not None and hints.item is not None
+    item = hints.item
+    role = hints.role.value
+    heard = tuple(h for h in hints.heard if h)
+    own = hints.own_answer
     answer, correct, good = None, False, None
     if role == "strategy":
         good = strategy_is_good(c.text)
     else:
         answer = normalize_answer(extract_answer(c.text, item.kind), item.kind)
         correct = bool(check_answer(answer, item.gold, item.kind))
-        good = meta.get("strategy_good")
+        if role == "answer":  # the strategy the executor's prompt quotes (None: not simulated)
+            good = strategy_is_good(" ".join(m.get("content", "") for m in req.messages))
     adopted = kept = None
     if role in ("revise", "answer", "commitment") and heard and answer is not None:
         adopted = _key(answer, item.kind) == _key(_plurality(heard, item.kind)[0], item.kind)
@@ -167,7 +170,7 @@ def _row(ctx: dict[str, Any], req: GenRequest, c: Completion) -> TraceRow:
         difficulty=float(item.meta.get("difficulty", 0.5)),
         n_choices=len(choices) if choices else 4,
         role=role,
-        agent_index=int(meta.get("agent_index", 0)),
+        agent_index=hints.agent_index,
         temperature=req.temperature,
         top_p=req.top_p,
         repetition_penalty=req.repetition_penalty,
@@ -202,7 +205,7 @@ class TraceRecorder:
     def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
         completions = self.inner.generate(requests)
         for req, c in zip(requests, completions, strict=False):
-            if "item" in req.meta:
+            if req.hints is not None and req.hints.item is not None:
                 self.rows.append(_row(self.context, req, c))
         return completions
 
@@ -301,7 +304,7 @@ def _record_plan(
     """Play each game's ``(episode, seed, item_id)`` plan, the games interleaved per episode (so
     an interrupted real run has traces of every game); ``parallel`` episodes at a time share
     batched backend calls. Rows come back in plan order whatever ``parallel`` is."""
-    from baselines import make_policy
+    from econ_env_baselines import make_policy
 
     if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
         raise ValueError(f"parallel must be an int >= 1, got {parallel!r}")

@@ -8,31 +8,31 @@ tokenizer's count. It plays both games: the auction's bidders (roles ``draft`` /
 the debate's coordinator (``strategy`` / ``commitment``, ``agent_index = -1``) and executors
 (``answer``).
 
-Simulation hints read from ``GenRequest.meta``:
+Simulation hints read from ``GenRequest.hints`` (:class:`~econ_env.llm.base.SimHints`):
 
-- ``"item"`` (:class:`~econ_env.tasks.base.TaskItem`): gold answer, ``kind``,
+- ``item`` (:class:`~econ_env.tasks.base.TaskItem`): gold answer, ``kind``,
   ``meta["difficulty"]`` in [0, 1] (default 0.5), ``meta["choices"]`` for choice items (default
-  4 options). Without an item the backend returns a short generic text with no boxed answer, with
-  simulated token counts and confidence signals (latent ``z ~ N(0, 1)``).
-- ``"agent_index"`` (int, default 0): ``i >= 0`` uses ``SimParams.skill_of(i)``; ``-1`` is the
+  4 options). Without an item (or without hints) the backend returns a short generic text with no
+  boxed answer, with simulated token counts and confidence signals (latent ``z ~ N(0, 1)``).
+- ``agent_index`` (default 0): ``i >= 0`` uses ``SimParams.skill_of(i)``; ``-1`` is the
   coordinator, whose skill is ``coordinator_skill`` (roles strategy / commitment always use it).
-- ``"role"`` (str, default ``"draft"``): ``"draft"`` answers afresh; ``"revise"`` answers again
-  after hearing broadcasts; ``"strategy"`` writes a plan with no answer; ``"commitment"`` commits
-  to an answer from the heard ones; ``"answer"`` is a debate executor (revise-like when it heard
-  a commitment, else a draft); any other role answers like a draft. ``SimParams.role_length_mu``
-  gives a role its own length.
-- ``"own_answer"`` (str | None): the agent's previous answer (roles revise / answer).
-- ``"heard"`` (tuple of str): canonical answers broadcast to the agent since its last answer
-  (revise), the previous commitment (answer), the executors' answers (commitment); ``None`` or
-  empty entries (truncated outputs) are ignored by answer / commitment.
-- ``"strategy_good"`` (bool | None): whether the strategy in the prompt carries the correct-method
-  hint; ``True`` adds ``strategy_bonus`` to the answer logit. Get it from a strategy text with
-  :func:`strategy_is_good` (``None`` for text the simulator did not write: no bonus).
+- ``role`` (a ledger ``Role``, default ``DRAFT``): ``DRAFT`` answers afresh; ``REVISE`` answers
+  again after hearing broadcasts; ``STRATEGY`` writes a plan with no answer; ``COMMITMENT``
+  commits to an answer from the heard ones; ``ANSWER`` is a debate executor (revise-like when it
+  heard a commitment, else a draft); any other role answers like a draft.
+  ``SimParams.role_length_mu`` gives a role (by its value, e.g. ``"revise"``) its own length.
+- ``own_answer`` (str | None): the agent's previous answer (roles revise / answer).
+- ``heard`` (tuple): canonical answers broadcast to the agent since its last answer (revise), the
+  previous commitment (answer), the executors' answers (commitment); ``None`` or empty entries
+  (truncated outputs) are ignored by answer / commitment.
+- the strategy: the backend recognises its own strategy text. When a debate executor's prompt
+  quotes :data:`STRATEGY_GOOD` (:func:`prompt_has_good_strategy`), the answer logit gets
+  ``strategy_bonus``; a real model's strategy carries no marker and gives no bonus.
 
 The model (every effect is a named field of :class:`SimParams`):
 
 - correctness: ``p = sigmoid(skill - difficulty_weight*(difficulty - 0.5)
-  - temperature_effect*max(0, T - t_ref) + strategy_bonus*[strategy_good])``.
+  - temperature_effect*max(0, T - t_ref) + strategy_bonus*[good strategy in the prompt])``.
 - wrong answers are clustered so agents can agree on a wrong answer: each item has a small fixed
   set of distractors derived from its id (numeric: gold ± 1, ±10, ×10, ×2, /10 ...; choice: the
   other letters; latex: perturbed expressions; code: wrong-snippet markers), drawn with weights
@@ -128,7 +128,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from econ_env.llm.base import Completion, GenRequest
+from econ_env.core.ledger import Role
+from econ_env.llm.base import Completion, GenRequest, SimHints
 from econ_env.tasks.answers import check_answer, normalize_answer
 
 __all__ = [
@@ -138,8 +139,11 @@ __all__ = [
     "SimParams",
     "SimulatedBackend",
     "list_presets",
+    "prompt_has_good_strategy",
     "strategy_is_good",
 ]
+
+_NO_HINTS = SimHints()
 
 DEFAULT_SKILL: tuple[float, ...] = (0.8, 0.4, 0.0, 0.6, 0.2, 0.5, 0.3, 0.4)
 """Default per-agent skills (mean 0.4: ~60% correct at difficulty 0.5, T = 0.7); the tuple
@@ -502,41 +506,41 @@ class SimulatedBackend:
 
     def _one(self, req: GenRequest) -> Completion:
         p = self.params
-        meta = req.meta
+        hints = req.hints if req.hints is not None else _NO_HINTS
+        item = hints.item
         if req.seed is None:
             rng = self._rng
         else:
             # Like a real model, the same seed on a different question gives an unrelated
             # sample: the item's id enters the stream, so seeds are not shared across items.
-            item_key = _item_key(meta["item"].id) if "item" in meta else 0
+            item_key = _item_key(item.id) if item is not None else 0
             rng = random.Random(
                 (((self.seed & _MASK64) << 64) | (req.seed & _MASK64)) << 32 | item_key
             )
-        role = meta.get("role", "draft")
+        role = hints.role
         temp = req.temperature
         d_temp = temp - p.t_ref
         n_chars = sum(len(m.get("content", "")) for m in req.messages)
         prompt_tokens = math.ceil(n_chars / p.chars_per_token) + p.per_message_overhead * len(
             req.messages
         )
-        mu = self._role_mu.get(role, p.length_mu)
+        mu = self._role_mu.get(role.value, p.length_mu)
         if p.repetition_shortening:
             mu -= p.repetition_shortening * (req.repetition_penalty - 1.0)
         want = max(p.min_tokens, round(math.exp(mu + p.length_sigma * rng.gauss(0.0, 1.0))))
         truncated = want > req.max_tokens
         tokens = req.max_tokens if truncated else want
-        item = meta.get("item")
         if item is None:
             z = rng.gauss(0.0, 1.0)
             text = "I have considered the request and will respond briefly."
         else:
-            if role == "strategy":
+            if role is Role.STRATEGY:
                 answer, correct = "", rng.random() < p.strategy_hint
             else:
-                answer, correct = self._answer(item, meta, role, req, rng)
+                answer, correct = self._answer(item, hints, req, rng)
             rho = p.confidence_correlation
             z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
-            text = self._text(item, meta, role, answer, correct, truncated, tokens)
+            text = self._text(item, hints, answer, correct, truncated, tokens)
         shift = p.temperature_confidence * d_temp
         return Completion(
             text=text,
@@ -548,31 +552,32 @@ class SimulatedBackend:
         )
 
     def _answer(
-        self, item: Any, meta: Mapping[str, Any], role: str, req: GenRequest, rng: random.Random
+        self, item: Any, hints: SimHints, req: GenRequest, rng: random.Random
     ) -> tuple[str, bool]:
         """Draw (answer, is_correct) for one agent on one item."""
         p = self.params
         gold, kind = item.gold, item.kind
         temp = req.temperature
-        if role == "revise" or role == "answer":
-            heard = meta.get("heard") or ()
-            if role == "answer":
+        role = hints.role
+        if role is Role.REVISE or role is Role.ANSWER:
+            heard = hints.heard
+            if role is Role.ANSWER:
                 heard = tuple(h for h in heard if h)
             if heard:
                 plural, share = _plurality(heard, kind)
                 plural_ok = _same(plural, gold, kind)
                 adopt = (p.influence + p.truth_bias * plural_ok) * share
-                if role == "answer" and temp > p.t_ref:
+                if role is Role.ANSWER and temp > p.t_ref:
                     adopt *= math.exp(-p.follow_temperature * (temp - p.t_ref))
                 if rng.random() < adopt:
                     return plural, plural_ok
-            own = meta.get("own_answer")
-            if own is not None and (heard or role == "revise"):
+            own = hints.own_answer
+            if own is not None and (heard or role is Role.REVISE):
                 own_ok = _same(own, gold, kind)
                 if rng.random() < p.stickiness + p.truth_bias * own_ok:
                     return own, own_ok
-        elif role == "commitment":
-            heard = tuple(h for h in meta.get("heard") or () if h)
+        elif role is Role.COMMITMENT:
+            heard = tuple(h for h in hints.heard if h)
             if heard and rng.random() < p.coordinator_fidelity:
                 plural = _plurality(heard, kind)[0]
                 return plural, _same(plural, gold, kind)
@@ -581,13 +586,13 @@ class SimulatedBackend:
             raise ValueError(
                 f"item {item.id!r}: meta['difficulty'] must be in [0, 1], got {difficulty}"
             )
-        agent = -1 if role == "commitment" else meta.get("agent_index", 0)
+        agent = -1 if role is Role.COMMITMENT else hints.agent_index
         logit = (
             p.skill_of(agent)
             - p.difficulty_weight * (difficulty - 0.5)
             - p.temperature_effect * max(0.0, temp - p.t_ref)
         )
-        if meta.get("strategy_good"):
+        if role is Role.ANSWER and prompt_has_good_strategy(req.messages):
             logit += p.strategy_bonus
         p_correct = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
         if rng.random() < p_correct:
@@ -622,8 +627,7 @@ class SimulatedBackend:
     def _text(
         self,
         item: Any,
-        meta: Mapping[str, Any],
-        role: str,
+        hints: SimHints,
         answer: str,
         correct: bool,
         truncated: bool,
@@ -637,23 +641,24 @@ class SimulatedBackend:
         and prompts that quote it (revisions) grow the way they would with a real model.
         """
         numbers = _question_numbers(item.question)
-        heard = meta.get("heard")
-        if role == "strategy":
+        heard = hints.heard
+        role = hints.role
+        if role is Role.STRATEGY:
             parts = ["Plan:"]
             if numbers:
                 parts.append(f"identify the quantities {', '.join(numbers)}.")
             parts.append(STRATEGY_GOOD if correct else STRATEGY_GENERIC)
             ending = " ..." if truncated else " Check the result before answering."
         else:
-            parts = [_OPENINGS[meta.get("agent_index", 0) % len(_OPENINGS)]]
-            if role == "commitment":
+            parts = [_OPENINGS[hints.agent_index % len(_OPENINGS)]]
+            if role is Role.COMMITMENT:
                 if heard:
                     parts.append("I weighed the executors' answers against my own check.")
-            elif role == "revise" and heard:
+            elif role is Role.REVISE and heard:
                 parts.append(f"Others answered {', '.join(heard)}.")
-            elif role == "answer" and heard and heard[0]:
+            elif role is Role.ANSWER and heard and heard[0]:
                 parts.append(f"The coordinator committed to {heard[0]}.")
-            if numbers and role != "commitment":
+            if numbers and role is not Role.COMMITMENT:
                 parts.append(f"The question involves {', '.join(numbers)}.")
             ending = " ..." if truncated else f" The answer is \\boxed{{{answer}}}."
         head = " ".join(parts)
@@ -664,8 +669,18 @@ class SimulatedBackend:
         return head + ending
 
 
+def prompt_has_good_strategy(messages: Sequence[Mapping[str, str]]) -> bool:
+    """Whether a prompt quotes a simulated strategy that names the correct method.
+
+    The simulated backend recognises its own strategy text: a debate executor's prompt quotes
+    the coordinator's strategy, and when that is :data:`STRATEGY_GOOD` the executor's answer
+    gets ``strategy_bonus``. A real model's strategy carries no marker and gives no bonus.
+    """
+    return any(strategy_is_good(m.get("content", "")) for m in messages)
+
+
 def strategy_is_good(text: str) -> bool | None:
-    """Whether a simulated strategy text names the correct method (``meta["strategy_good"]``).
+    """Whether a simulated strategy text names the correct method.
 
     ``True`` for :data:`STRATEGY_GOOD`, ``False`` for :data:`STRATEGY_GENERIC`, ``None`` for any
     other text (a real model's strategy: the simulated executors then get no bonus).

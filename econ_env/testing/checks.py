@@ -103,7 +103,7 @@ class CanaryBackend:
         for req, c in zip(requests, self.inner.generate(requests), strict=False):
             self.calls += 1
             marker = f"<canary-{self.calls}>"
-            self.markers[marker] = int(req.meta.get("agent_index", -1))
+            self.markers[marker] = req.hints.agent_index if req.hints is not None else -1
             out.append(
                 Completion(
                     c.text + " " + marker,

@@ -6,9 +6,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha, utility_of
-from baselines import make_policy
 from econ_env import auction_v0
+from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha, utility_of
+from econ_env_baselines import make_policy
 
 torch.set_num_threads(1)
 

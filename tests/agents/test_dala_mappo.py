@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dala import DalaMAPPOAgent, MAPPOConfig, train_mappo
-from baselines import make_policy
 from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
+from econ_env_agents.dala import DalaMAPPOAgent, MAPPOConfig, train_mappo
+from econ_env_baselines import make_policy
 
 torch.set_num_threads(1)
 

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pettingzoo import AECEnv
 
-from agents.econ import (
+from econ_env import debate_v0
+from econ_env.envs.debate.env import DebateEnv
+from econ_env_agents.econ import (
     ECON_ENV_CONFIG,
     BeliefEncoder,
     BeliefNetwork,
@@ -27,11 +29,9 @@ from agents.econ import (
     evaluate,
     train_econ,
 )
-from agents.econ.networks import init_weights
-from agents.econ.spec import global_state
-from baselines import RandomBelief
-from econ_env import debate_v0
-from econ_env.envs.debate.env import DebateEnv
+from econ_env_agents.econ.networks import init_weights
+from econ_env_agents.econ.spec import global_state
+from econ_env_baselines import RandomBelief
 
 torch.set_num_threads(1)
 
@@ -281,7 +281,7 @@ def test_checkpoint_is_safetensors_and_restores_the_policy(learner, tmp_path):
     assert src.keys() == dst.keys() and all(torch.equal(src[k], dst[k]) for k in src)
     seeds = range(20_000, 20_005)
     assert evaluate(restored, make_env, seeds) == evaluate(learner.agent, make_env, seeds)
-    from agents.common import save_checkpoint
+    from econ_env_agents.common import save_checkpoint
 
     other = save_checkpoint(tmp_path / "other.safetensors", {"w": torch.zeros(1)}, {"x": 1})
     with pytest.raises(ValueError, match="not an ECON agent checkpoint"):

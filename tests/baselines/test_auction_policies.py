@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import econ_env
-from baselines import POLICIES, make_policy
 from econ_env.bench.evaluate import evaluate
+from econ_env_baselines import POLICIES, make_policy
 
 
 @pytest.mark.parametrize("action_type", ["continuous", "discrete"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import econ_env
-from baselines import BENCH_BASELINES, DEBATE_POLICIES, make_policy, resolve
+from econ_env_baselines import BENCH_BASELINES, DEBATE_POLICIES, make_policy, resolve
 
 
 @pytest.mark.parametrize("action_type", ["continuous", "discrete"])

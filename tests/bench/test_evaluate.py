@@ -3,8 +3,8 @@
 import pytest
 
 import econ_env
-from baselines import make_policy
 from econ_env.bench.evaluate import evaluate, format_table, wilson_interval
+from econ_env_baselines import make_policy
 
 
 def test_evaluate_is_seeded_and_consistent():

@@ -14,11 +14,11 @@ from gymnasium import spaces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from baselines import make_policy
 from econ_env.bench import submission as sub
 from econ_env.bench.runner import action_from_json, action_to_json, run_suite
 from econ_env.bench.suites import get_suite
 from econ_env.bench.verify import load_schema
+from econ_env_baselines import make_policy
 
 DEV = "econ-bench-v0/dev"
 

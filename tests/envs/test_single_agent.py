@@ -8,7 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import econ_env
-from baselines import TruthfulBidder
+from econ_env_baselines import TruthfulBidder
 
 
 def fixed_bid(value):

@@ -102,7 +102,8 @@ def test_parallel_state_matches_aec(name):
     module, kwargs = ENVS[name]
     par = module.parallel_env(**kwargs)
     par.reset(seed=4)
-    assert par.state_space is par.aec_env.state_space
+    assert par.state_space is par.state_space
+    assert par.state_space == module.env(**kwargs).unwrapped.state_space
     assert par.state_space.contains(par.state())
     actions = {a: par.action_space(a).sample() for a in par.agents}
     if "action_mask" in str(par.observation_space(par.agents[0])):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.dala import DalaMAPPOAgent
 from econ_env.cli_args import field_docs
+from econ_env_agents.dala import DalaMAPPOAgent
 
 ROOT = Path(__file__).resolve().parents[2]
 torch.set_num_threads(1)

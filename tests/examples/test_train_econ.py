@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from safetensors import safe_open
 
-from agents.econ import EconAgent
+from econ_env_agents.econ import EconAgent
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "train_econ.py"
 

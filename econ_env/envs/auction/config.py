@@ -11,11 +11,12 @@ from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
 from econ_env.envs.auction.mechanism import MECHANISMS
+from econ_env.envs.auction.reward import REWARDS, AuctionReward, make_reward
 from econ_env.envs.validation import is_int, is_real, require
 from econ_env.envs.validation import make_config as _make_config
 
 ACTION_TYPES = ("continuous", "discrete")
-REWARD_MODES = ("team", "individual")
+REWARD_MODES = tuple(REWARDS)
 ANSWER_RULES = ("majority", "last_speaker", "confidence")
 INVALID_ACTION_MODES = ("raise", "silence")
 RENDER_MODES = ("ansi", "human")
@@ -42,8 +43,11 @@ class AuctionConfig:
         belief_dim: extra action dimensions mapped to the agent's generation parameters
             (continuous actions only; 0..16).
         reward_mode: ``team`` (shared correctness minus λ·billed/budget) or ``individual``
-            (quasi-linear utility: credit for supporting the correct answer minus payments).
+            (quasi-linear utility: credit for supporting the correct answer minus payments);
+            the name of a built-in reward of :mod:`econ_env.envs.auction.reward`.
         cost_weight: λ, the weight of the token cost in the team reward (>= 0).
+        reward: a reward object (:class:`~econ_env.envs.auction.reward.AuctionReward`) used
+            instead of the one ``reward_mode`` and ``cost_weight`` name; give one or the other.
         answer_rule: how the final answer is chosen: ``majority`` of the final drafts,
             ``last_speaker``'s draft, or the draft with the highest ``confidence``.
         stop_on_consensus: end the episode (terminated) as soon as every draft has the same
@@ -81,6 +85,7 @@ class AuctionConfig:
     invalid_action: str = "raise"
     beliefs: BeliefMap = field(default_factory=BeliefMap)
     render_mode: str | None = None
+    reward: AuctionReward | None = None
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, allowed: str) -> None:
@@ -150,6 +155,24 @@ class AuctionConfig:
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
         need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
         need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")
+        need(
+            self.reward is None or isinstance(self.reward, AuctionReward),
+            "reward",
+            "None or an object with name, round(billed, payments, budget) and "
+            "final(rewards, correct, supported)",
+        )
+        need(
+            self.reward is None or (self.reward_mode == "team" and self.cost_weight == 1.0),
+            "reward",
+            "None when reward_mode or cost_weight is set (give one or the other)",
+        )
+
+    @property
+    def reward_fn(self) -> AuctionReward:
+        """The reward object in use: ``reward``, else the one ``reward_mode`` names."""
+        if self.reward is not None:
+            return self.reward
+        return make_reward(self.reward_mode, self.cost_weight)
 
     @property
     def agents(self) -> list[str]:

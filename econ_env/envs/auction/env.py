@@ -3,7 +3,7 @@
 | Import             | ``from econ_env import auction_v0``                       |
 |--------------------|-----------------------------------------------------------|
 | Actions            | Continuous ``Box(-1, 1, (1 + belief_dim,))`` or Discrete  |
-| Parallel API       | Yes (``auction_v0.parallel_env``)                         |
+| Parallel API       | Yes, native (``auction_v0.parallel_env``)                 |
 | Manual control     | No                                                        |
 | Agents             | ``agents = ['bidder_0', ..., 'bidder_{n-1}']``            |
 | Number of agents   | ``n_agents`` (default 3)                                  |
@@ -43,7 +43,9 @@ that would overdraw the budget is never made.
 - ``budget=2048`` billed tokens per episode; ``round_cap=None`` broadcast tokens per round
   (the VCG knapsack capacity); ``max_rounds=4``; ``max_draft_tokens=256``.
 - ``action_type="continuous"`` or ``"discrete"``; ``bid_levels=5``; ``belief_dim=0``.
-- ``reward_mode="team"`` or ``"individual"``; ``cost_weight=1.0`` (λ); ``answer_rule="majority"``
+- ``reward_mode="team"`` or ``"individual"``; ``cost_weight=1.0`` (λ); or ``reward=`` a reward
+  object (:mod:`econ_env.envs.auction.reward`, e.g. ``TeamReward(cost_weight=0.5)``);
+  ``answer_rule="majority"``
   (``last_speaker``: the most recent broadcast, falling back to the majority when nobody spoke;
   ``confidence``: the draft with the highest mean log-probability).
 - ``stop_on_consensus=True``; ``task="arithmetic"`` (``gsm8k``, ``mmlu``, ... or a TaskSource) with
@@ -55,9 +57,9 @@ that would overdraw the budget is never made.
 ### Observation
 
 A float32 vector, every entry in [0, 1]; the layout is
-:class:`econ_env.envs.auction.observation.ObsLayout`: remaining budget fraction, round fraction,
-own draft length, own confidence (exp of mean log-probability), own entropy, whether the own
-draft agrees with the current plurality answer, number of distinct answers / n, last clearing
+:data:`econ_env.envs.auction.observation.FIELDS` (printed below): remaining budget fraction, round
+fraction, own draft length, own confidence (exp of mean log-probability), own entropy, whether the
+own draft agrees with the current plurality answer, number of distinct answers / n, last clearing
 price, whether the own draft can still be broadcast (unspoken and affordable), own previous bid,
 last round's speakers (n), agent id one-hot (n), and 8 task features. With
 ``action_type="discrete"`` the observation is ``{"observation": <that vector>, "action_mask":
@@ -110,139 +112,85 @@ from gymnasium.utils import EzPickle
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
-from econ_env.envs.actions import box_action, discrete_action
+from econ_env.core.spec import EnvSpec, describe, public_config
 from econ_env.envs.auction.config import AuctionConfig, make_config
 from econ_env.envs.auction.game import AuctionGame
-from econ_env.envs.auction.observation import ObsLayout, confidence_of, entropy_feature
+from econ_env.envs.auction.observation import AuctionObserver, ObsLayout
 from econ_env.envs.auction.render import render_text
-from econ_env.envs.base import RoundBasedEnv, box_and_mask_spaces
+from econ_env.envs.base import (
+    GameEnvMixin,
+    RoundBasedEnv,
+    RoundBasedParallelEnv,
+    box_and_mask_spaces,
+    state_space_of,
+)
 from econ_env.llm.registry import make_backend
-from econ_env.tasks.features import task_features
 from econ_env.tasks.registry import make_task
 
+NAME = "auction_v0"
 
-class AuctionEnv(RoundBasedEnv):
+
+def _config(config: AuctionConfig | None, kwargs: dict[str, Any]) -> AuctionConfig:
+    if "max_cycles" in kwargs:
+        kwargs = {**kwargs, "max_rounds": kwargs["max_cycles"]}
+        del kwargs["max_cycles"]
+    return make_config(config, **kwargs)
+
+
+def spec_of(cfg: AuctionConfig) -> EnvSpec:
+    """The public description of an auction_v0 env with config ``cfg`` (built without it)."""
+    if cfg.action_type == "discrete":
+        act: spaces.Space = spaces.Discrete(cfg.bid_levels)
+    else:
+        act = spaces.Box(-1.0, 1.0, (1 + cfg.belief_dim,), dtype=np.float32)
+    layout = ObsLayout(cfg.n_agents)
+    obs, act = box_and_mask_spaces(layout.size, act)
+    public = public_config(cfg)
+    public["reward"] = describe(cfg.reward_fn)
+    return EnvSpec(NAME, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
+                   public)  # fmt: skip
+
+
+def env_spec(config: AuctionConfig | None = None, **kwargs: Any) -> EnvSpec:
+    """The public description (``EnvSpec``) of ``auction_v0.env(**kwargs)``, without building it.
+
+    Raises ``ValueError`` for an invalid config, exactly as the env would.
+    """
+    return spec_of(_config(config, kwargs))
+
+
+class _AuctionSetup(GameEnvMixin):
+    metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
+
+    def _setup(self, config: AuctionConfig | None, kwargs: dict[str, Any]) -> None:
+        cfg = _config(config, kwargs)
+        backend = make_backend(cfg.backend, **cfg.backend_kwargs)
+        game = AuctionGame(cfg, backend, cfg.agents)
+        self._init_game(
+            config=cfg,
+            task=make_task(cfg.task, **cfg.task_kwargs),
+            backend=backend,
+            game=game,
+            observer=AuctionObserver(cfg),
+            spec=spec_of(cfg),
+            render=lambda: render_text(game, cfg),
+        )
+
+
+class AuctionEnv(_AuctionSetup, RoundBasedEnv, EzPickle):
     """The raw AEC environment of auction_v0 (see the module docstring)."""
-
-    metadata: ClassVar[dict[str, Any]] = {**RoundBasedEnv.metadata, "name": "auction_v0"}
 
     def __init__(self, config: AuctionConfig | None = None, **kwargs: Any) -> None:
         EzPickle.__init__(self, config, **kwargs)
-        if "max_cycles" in kwargs:
-            kwargs["max_rounds"] = kwargs.pop("max_cycles")
-        self.config = cfg = make_config(config, **kwargs)
-        self.layout = ObsLayout(cfg.n_agents)
-        self.task = make_task(cfg.task, **cfg.task_kwargs)
-        self.backend = make_backend(cfg.backend, **cfg.backend_kwargs)
-        if cfg.action_type == "discrete":
-            act: spaces.Space = spaces.Discrete(cfg.bid_levels)
-        else:
-            act = spaces.Box(-1.0, 1.0, (1 + cfg.belief_dim,), dtype=np.float32)
-        obs, act = box_and_mask_spaces(self.layout.size, act)
-        self._setup(cfg.agents, obs, act, cfg.render_mode)
-        self.game = AuctionGame(cfg, self.backend, self.possible_agents)
-        self._bids = np.zeros(cfg.n_agents)
+        self._setup(config, kwargs)
 
-    # --------------------------------------------------------------- game hooks
-    def _start_episode(self) -> None:
-        item = self._draw_item()
-        self._task_features = task_features(item)
-        self.game.start(item, self.np_random)
-        self._bids = np.zeros(self.config.n_agents)
 
-    def _record_action(self, index: int, agent: str, action: Any) -> None:
-        cfg = self.config
-        if cfg.action_type == "discrete":
-            level = discrete_action(agent, action, cfg.bid_levels)
-            if level > 0 and not self.game.can_speak(index):
-                if cfg.invalid_action == "raise":
-                    raise ValueError(
-                        f"{agent}: action {level} is masked (its draft cannot be broadcast this "
-                        "round); choose 0 (silence) or pass invalid_action='silence'"
-                    )
-                level = 0
-            self._bids[index] = level / (cfg.bid_levels - 1)
-            return
-        a = box_action(agent, action, 1 + cfg.belief_dim, scalar_ok=True)
-        self._bids[index] = (a[0] + 1.0) / 2.0
-        if cfg.belief_dim:
-            self.game.params[index] = cfg.beliefs.to_params(a[1:])
+class AuctionParallelEnv(_AuctionSetup, RoundBasedParallelEnv, EzPickle):
+    """The native parallel environment of auction_v0: one ``step`` settles one round."""
 
-    def _settle_round(self) -> None:
-        cfg, game = self.config, self.game
-        result, billed = game.settle(self._bids, self.np_random)
-        if cfg.reward_mode == "team":
-            cost = -cfg.cost_weight * float(billed.sum()) / cfg.budget
-            rewards = np.full(cfg.n_agents, cost)
-        else:
-            rewards = -np.asarray(result.payments if result is not None else np.zeros(cfg.n_agents))
-        self._bids = np.zeros(cfg.n_agents)
-        reason, truncated = None, False
-        if result is None:
-            reason = "budget_exhausted"
-        elif cfg.stop_on_consensus and game.consensus():
-            reason = "consensus"
-        elif game.round >= cfg.max_rounds:
-            reason, truncated = "max_rounds", True
-        else:  # settle() has already revised the drafts of those who heard a broadcast
-            if cfg.stop_on_consensus and game.consensus():
-                reason = "consensus"
-            elif not game.budget_left_for_a_message():
-                reason = "budget_exhausted"
-        if reason is not None:
-            correct = game.finish(reason)
-            for i in range(cfg.n_agents):
-                if cfg.reward_mode == "team":
-                    rewards[i] += float(correct)
-                elif correct and game.final_answer in game.spoke[i]:
-                    rewards[i] += 1.0
-            self._end_episode(truncated)
-        for i, a in enumerate(self.possible_agents):
-            self.rewards[a] = float(rewards[i])
-
-    # --------------------------------------------------------------- observations
-    def _refresh(self) -> None:
-        """Rebuild every agent's observation and info after reset or a settled round."""
-        cfg, game, lay = self.config, self.game, self.layout
-        n = cfg.n_agents
-        counts = game.answer_counts()
-        plural = game.plurality()
-        rows = np.zeros((n, lay.size), dtype=np.float32)
-        rows[:, 0] = game.ledger.remaining / cfg.budget
-        rows[:, 1] = min(game.round / cfg.max_rounds, 1.0)
-        rows[:, 6] = len(counts) / n
-        rows[:, 7] = min(max(game.last_price, 0.0), 1.0)
-        for w in game.last_winners:
-            rows[:, lay.last_speakers.start + w] = 1.0
-        rows[:, lay.agent_id] = self._identity
-        rows[:, lay.task] = self._task_features
-        speak = [game.can_speak(i) for i in range(n)]
-        comps = [d.completion for d in game.drafts]
-        rows[:, 2:6] = [
-            (
-                min(c.completion_tokens / cfg.max_draft_tokens, 1.0),
-                confidence_of(c.mean_logprob),
-                entropy_feature(c.mean_entropy),
-                d.answer is not None and d.answer == plural,
-            )
-            for c, d in zip(comps, game.drafts, strict=True)
-        ]
-        rows[:, 8] = speak
-        rows[:, 9] = game.prev_bids
-        heard = tuple((m.speaker, m.text) for m in game.transcript.public())
-        masks = None
-        if cfg.action_type == "discrete":
-            masks = [np.ones(cfg.bid_levels, dtype=np.int8) for _ in range(n)]
-            for i in range(n):
-                masks[i][1:] = speak[i]
-        self._store_observations(rows, masks)
-        shared = {**self._shared_info(), "round": game.round, "heard": heard}
-        for i, a in enumerate(self.possible_agents):
-            d = game.drafts[i]
-            self.infos[a] = {**shared, "draft": d.text, "answer": d.answer}
-
-    def _render_text(self) -> str:
-        return render_text(self.game, self.config)
+    def __init__(self, config: AuctionConfig | None = None, **kwargs: Any) -> None:
+        EzPickle.__init__(self, config, **kwargs)
+        self._setup(config, kwargs)
 
 
 def raw_env(**kwargs: Any) -> AuctionEnv:
@@ -253,3 +201,8 @@ def raw_env(**kwargs: Any) -> AuctionEnv:
 def env(**kwargs: Any) -> AECEnv:
     """The AEC environment wrapped in PettingZoo's order-enforcing wrapper."""
     return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
+
+
+def parallel_env(**kwargs: Any) -> AuctionParallelEnv:
+    """The native parallel environment (all-or-nothing ``step``)."""
+    return AuctionParallelEnv(**kwargs)

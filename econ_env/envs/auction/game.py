@@ -6,7 +6,12 @@ among the agents whose current draft is unspoken and fits the round's token cap;
 prompts of the bidders and the winners' completions are charged to the ledger; winners'
 drafts are broadcast; if the episode goes on, every agent that heard someone else's broadcast
 (every non-winner, and each winner when several spoke) revises its draft (one batched call).
-The env (``env.py``) turns this into PettingZoo's AEC API.
+The game also decides when the episode ends (``consensus``, ``budget_exhausted``,
+``max_rounds``) and, through the config's reward object (:mod:`econ_env.envs.auction.reward`),
+what every bidder receives: :meth:`AuctionGame.settle` returns a
+:class:`~econ_env.envs.types.RoundOutcome`. Actions are decoded and validated by
+:meth:`AuctionGame.decode_action` before anything is applied. The envs (``env.py``) turn this
+into PettingZoo's AEC and parallel APIs.
 
 A round is all or nothing: the revision call is made *before* anything of the round is
 applied, so when the backend fails (a dead server raises
@@ -31,10 +36,12 @@ import numpy as np
 from econ_env.core.beliefs import GenerationParams
 from econ_env.core.ledger import Role, TokenLedger
 from econ_env.core.transcript import Transcript
+from econ_env.envs.actions import box_action, discrete_action
 from econ_env.envs.auction import prompts
 from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.auction.mechanism import AuctionResult, run_auction
-from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
+from econ_env.envs.types import RoundOutcome
+from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
 
@@ -64,6 +71,14 @@ class RoundRecord:
     messages: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
+class Bid(NamedTuple):
+    """One bidder's decoded action: its bid in [0, 1] and, with belief dimensions, the
+    generation parameters of its next revision (``None``: unchanged)."""
+
+    bid: float
+    params: GenerationParams | None = None
+
+
 class _Heard(NamedTuple):
     """A broadcast as a revision prompt quotes it (before it enters the transcript)."""
 
@@ -80,6 +95,7 @@ class AuctionGame:
         self.backend = backend
         self.agents = agents
         self.n = len(agents)
+        self.reward = config.reward_fn
         self.ledger = TokenLedger(config.budget)
         self.transcript = Transcript()
         self.item: TaskItem | None = None
@@ -114,7 +130,7 @@ class AuctionGame:
         neutral = self.config.beliefs.to_params(None)
         self.params = [neutral] * self.n
         requests = [
-            self._request(i, prompts.draft_messages(a, self.n, item), "draft", None, (), rng)
+            self._request(i, prompts.draft_messages(a, self.n, item), Role.DRAFT, None, (), rng)
             for i, a in enumerate(self.agents)
         ]
         self.drafts = [None] * self.n  # type: ignore[list-item]
@@ -124,7 +140,7 @@ class AuctionGame:
         self,
         i: int,
         messages: tuple[dict[str, str], ...],
-        role: str,
+        role: Role,
         own: str | None,
         heard: tuple[str, ...],
         rng: np.random.Generator,
@@ -137,13 +153,7 @@ class AuctionGame:
             top_p=p.top_p,
             repetition_penalty=p.repetition_penalty,
             seed=int(rng.integers(2**31 - 1)),
-            meta={
-                "item": self.item,
-                "agent_index": i,
-                "role": role,
-                "own_answer": own,
-                "heard": heard,
-            },
+            hints=SimHints(self.item, role, i, own, heard),
         )
 
     def _absorb(
@@ -208,7 +218,60 @@ class AuctionGame:
             cap = min(cap, self.config.round_cap)
         return d.completion.completion_tokens <= cap
 
+    # ------------------------------------------------------------------ actions
+    def decode_action(self, index: int, action: object) -> Bid:
+        """Validate and decode agent ``index``'s action (nothing changes; ``ValueError`` naming
+        the agent and the allowed values for an invalid one)."""
+        cfg, agent = self.config, self.agents[index]
+        if cfg.action_type == "discrete":
+            level = discrete_action(agent, action, cfg.bid_levels)
+            if level > 0 and not self.can_speak(index):
+                if cfg.invalid_action == "raise":
+                    raise ValueError(
+                        f"{agent}: action {level} is masked (its draft cannot be broadcast this "
+                        "round); choose 0 (silence) or pass invalid_action='silence'"
+                    )
+                level = 0
+            return Bid(level / (cfg.bid_levels - 1))
+        a = box_action(agent, action, 1 + cfg.belief_dim, scalar_ok=True)
+        params = cfg.beliefs.to_params(a[1:]) if cfg.belief_dim else None
+        return Bid((a[0] + 1.0) / 2.0, params)
+
     # ------------------------------------------------------------------ one round
+    def play_round(self, actions: list[Bid], rng: np.random.Generator) -> RoundOutcome:
+        """Settle one round from every bidder's decoded action; decide rewards and the ending.
+
+        All or nothing: when the backend fails, nothing of the round (ledger, drafts, the
+        generation parameters the actions carry, ``rng``) has changed and the call can be
+        repeated.
+        """
+        cfg = self.config
+        old_params = list(self.params)
+        for i, a in enumerate(actions):
+            if a.params is not None:
+                self.params[i] = a.params
+        try:
+            result, billed = self.settle(np.array([a.bid for a in actions]), rng)
+        except BaseException:
+            self.params = old_params
+            raise
+        payments = result.payments if result is not None else np.zeros(self.n)
+        rewards = self.reward.round(billed, payments, cfg.budget)
+        reason, truncated = None, False
+        if result is None:
+            reason = "budget_exhausted"
+        elif cfg.stop_on_consensus and self.consensus():
+            reason = "consensus"
+        elif self.round >= cfg.max_rounds:
+            reason, truncated = "max_rounds", True
+        elif not self.budget_left_for_a_message():  # the drafts are already revised
+            reason = "budget_exhausted"
+        if reason is not None:
+            correct = self.finish(reason)
+            supported = [self.final_answer in self.spoke[i] for i in range(self.n)]
+            self.reward.final(rewards, correct, supported)
+        return RoundOutcome(np.asarray(rewards, dtype=np.float64), reason, truncated)
+
     def settle(
         self, bids: np.ndarray, rng: np.random.Generator
     ) -> tuple[AuctionResult | None, np.ndarray]:
@@ -326,7 +389,7 @@ class AuctionGame:
             messages = prompts.revise_messages(agent, self.n, self.item, d.text, heard_msgs)
             heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
             who.append(i)
-            requests.append(self._request(i, messages, "revise", d.answer, heard, rng))
+            requests.append(self._request(i, messages, Role.REVISE, d.answer, heard, rng))
         return who, requests
 
     def consensus(self) -> bool:

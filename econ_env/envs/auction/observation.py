@@ -1,87 +1,95 @@
-"""Observation layout of auction_v0: a float32 vector with named slices, every value in [0, 1].
+"""Observation of auction_v0: a float32 vector with named fields, every value in [0, 1].
 
-=====  =================  ==========================================================
-index  name               meaning
-=====  =================  ==========================================================
-0      budget_left        remaining billed budget / budget
-1      round              rounds played / max_rounds
-2      draft_length       own draft's completion tokens / max_draft_tokens
-3      confidence         exp(own draft's mean log-probability)
-4      entropy            1 − exp(−own draft's mean entropy)  (0 = certain)
-5      agrees_plurality   1 if the own draft's answer is the current plurality answer
-6      distinct_answers   number of distinct answers among all drafts / n_agents
-7      last_price         clearing price of the last settled round (bid units)
-8      affordable         1 if the own draft fits the remaining budget and the round cap
-9      prev_bid           own bid in the last settled round
-10..   last_speakers      n_agents entries: 1 for each winner of the last round
-..     agent_id           n_agents entries: one-hot of the own index
-..     task               TASK_FEATURE_DIM entries: ``econ_env.tasks.features.task_features``
-=====  =================  ==========================================================
+=====  ================  ===========================================================
+index  name              meaning
+=====  ================  ===========================================================
+0      budget_left       remaining billed budget / budget
+1      round             rounds played / max_rounds
+2      draft_length      own draft's completion tokens / max_draft_tokens
+3      confidence        exp(own draft's mean log-probability)
+4      entropy           1 − exp(−own draft's mean entropy) (0 = certain)
+5      agrees_plurality  1 if the own draft's answer is the current plurality answer
+6      distinct_answers  number of distinct answers among all drafts / n_agents
+7      last_price        clearing price of the last settled round (bid units)
+8      affordable        1 if the own draft fits the remaining budget and the round
+                         cap
+9      prev_bid          own bid in the last settled round
+10..   last_speakers     n_agents entries: 1 for each winner of the last round
+..     agent_id          n_agents entries: one-hot of the own index
+..     task              8 entries: ``econ_env.tasks.features.task_features``
+=====  ================  ===========================================================
 
-The "plurality" and "distinct answers" statistics are public signals the auctioneer
-announces (how many different answers are on the table and whether yours leads), not
-other agents' draft text: an agent never observes an unbroadcast draft.
+The table is :data:`FIELDS`, from which :class:`AuctionObserver` writes the vectors (by field
+name) and the documentation prints it. The "plurality" and "distinct answers" statistics are
+public signals the auctioneer announces (how many different answers are on the table and
+whether yours leads), not other agents' draft text: an agent never observes an unbroadcast
+draft.
+
+Text never enters the observation: :meth:`AuctionObserver.infos` gives each bidder its
+``infos`` entry (question, own draft and answer, the broadcasts heard so far, round, token
+totals and, at the end, the stop reason, final answer, gold and correctness).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from econ_env.envs.layout import scalar_index
-from econ_env.tasks.features import TASK_FEATURE_DIM
+from econ_env.core.layout import FieldSpec, Layout
+from econ_env.envs.observe import shared_info
+from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
 
-SCALARS: tuple[str, ...] = (
-    "budget_left",
-    "round",
-    "draft_length",
-    "confidence",
-    "entropy",
-    "agrees_plurality",
-    "distinct_answers",
-    "last_price",
-    "affordable",
-    "prev_bid",
+if TYPE_CHECKING:
+    from econ_env.envs.auction.config import AuctionConfig
+    from econ_env.envs.auction.game import AuctionGame
+
+__all__ = ["FIELDS", "SCALARS", "AuctionObserver", "ObsLayout", "confidence_of", "entropy_feature"]
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("budget_left", 1, "remaining billed budget / budget"),
+    FieldSpec("round", 1, "rounds played / max_rounds"),
+    FieldSpec("draft_length", 1, "own draft's completion tokens / max_draft_tokens"),
+    FieldSpec("confidence", 1, "exp(own draft's mean log-probability)"),
+    FieldSpec("entropy", 1, "1 − exp(−own draft's mean entropy) (0 = certain)"),
+    FieldSpec("agrees_plurality", 1, "1 if the own draft's answer is the current plurality answer"),
+    FieldSpec("distinct_answers", 1, "number of distinct answers among all drafts / n_agents"),
+    FieldSpec("last_price", 1, "clearing price of the last settled round (bid units)"),
+    FieldSpec("affordable", 1, "1 if the own draft fits the remaining budget and the round cap"),
+    FieldSpec("prev_bid", 1, "own bid in the last settled round"),
+    FieldSpec("last_speakers", "n_agents", "n_agents entries: 1 for each winner of the last round"),
+    FieldSpec("agent_id", "n_agents", "n_agents entries: one-hot of the own index"),
+    FieldSpec(
+        "task",
+        TASK_FEATURE_DIM,
+        f"{TASK_FEATURE_DIM} entries: ``econ_env.tasks.features.task_features``",
+    ),
 )
+"""The documented layout, in vector order."""
+
+SCALARS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.size == 1)
 
 
-@dataclass(frozen=True)
-class ObsLayout:
-    """Named index ranges of the observation vector for ``n_agents`` bidders."""
+class ObsLayout(Layout):
+    """The layout of auction_v0's observation vector for ``n_agents`` bidders."""
 
-    n_agents: int
-
-    @property
-    def size(self) -> int:
-        """Length of the observation vector."""
-        return len(SCALARS) + 2 * self.n_agents + TASK_FEATURE_DIM
-
-    def index(self, name: str) -> int:
-        """Index of a scalar field (``ValueError`` naming the allowed names otherwise)."""
-        return scalar_index(SCALARS, name)
+    def __init__(self, n_agents: int) -> None:
+        self.n_agents = int(n_agents)
+        layout = Layout.build(FIELDS, {"n_agents": self.n_agents})
+        super().__init__(layout.fields)
 
     @property
     def last_speakers(self) -> slice:
-        start = len(SCALARS)
-        return slice(start, start + self.n_agents)
+        return self.slice("last_speakers")
 
     @property
     def agent_id(self) -> slice:
-        start = len(SCALARS) + self.n_agents
-        return slice(start, start + self.n_agents)
+        return self.slice("agent_id")
 
     @property
     def task(self) -> slice:
-        start = len(SCALARS) + 2 * self.n_agents
-        return slice(start, start + TASK_FEATURE_DIM)
-
-    def field(self, obs: np.ndarray, name: str) -> float | np.ndarray:
-        """Read a named field of ``obs`` (a scalar, ``last_speakers``, ``agent_id`` or ``task``)."""
-        if name in ("last_speakers", "agent_id", "task"):
-            return obs[getattr(self, name)]
-        return float(obs[self.index(name)])
+        return self.slice("task")
 
 
 def confidence_of(mean_logprob: float) -> float:
@@ -92,3 +100,61 @@ def confidence_of(mean_logprob: float) -> float:
 def entropy_feature(mean_entropy: float) -> float:
     """Map a mean entropy in nats (>= 0) to [0, 1)."""
     return 1.0 - math.exp(-max(mean_entropy, 0.0))
+
+
+class AuctionObserver:
+    """Writes every bidder's observation vector, action mask and info from the game state."""
+
+    def __init__(self, config: AuctionConfig) -> None:
+        self.config = config
+        self.layout = ObsLayout(config.n_agents)
+        self._identity = np.eye(config.n_agents, dtype=np.float32)
+        self._task = np.zeros(TASK_FEATURE_DIM, dtype=np.float32)
+
+    def start(self, game: AuctionGame) -> None:
+        """Compute the episode's fixed features (once per reset, after the drafts)."""
+        assert game.item is not None
+        self._task = task_features(game.item)
+
+    def observations(self, game: AuctionGame) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """``(rows, masks)``: one vector per bidder and, with discrete actions, its mask."""
+        cfg, n = self.config, self.config.n_agents
+        plural = game.plurality()
+        speak = [game.can_speak(i) for i in range(n)]
+        comps = [d.completion for d in game.drafts]
+        speakers = np.zeros(n, dtype=np.float32)
+        speakers[list(game.last_winners)] = 1.0
+        rows = self.layout.assemble(
+            {
+                "budget_left": game.ledger.remaining / cfg.budget,
+                "round": min(game.round / cfg.max_rounds, 1.0),
+                "draft_length": [
+                    min(c.completion_tokens / cfg.max_draft_tokens, 1.0) for c in comps
+                ],
+                "confidence": [confidence_of(c.mean_logprob) for c in comps],
+                "entropy": [entropy_feature(c.mean_entropy) for c in comps],
+                "agrees_plurality": [
+                    d.answer is not None and d.answer == plural for d in game.drafts
+                ],
+                "distinct_answers": len(game.answer_counts()) / n,
+                "last_price": min(max(game.last_price, 0.0), 1.0),
+                "affordable": speak,
+                "prev_bid": game.prev_bids,
+                "last_speakers": speakers,
+                "agent_id": self._identity,
+                "task": self._task,
+            },
+            n,
+        )
+        masks = None
+        if cfg.action_type == "discrete":
+            masks = [np.ones(cfg.bid_levels, dtype=np.int8) for _ in range(n)]
+            for i in range(n):
+                masks[i][1:] = speak[i]
+        return rows, masks
+
+    def infos(self, game: AuctionGame) -> list[dict[str, Any]]:
+        """Every bidder's ``infos`` entry."""
+        heard = tuple((m.speaker, m.text) for m in game.transcript.public())
+        shared = {**shared_info(game), "round": game.round, "heard": heard}
+        return [{**shared, "draft": d.text, "answer": d.answer} for d in game.drafts]

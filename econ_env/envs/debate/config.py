@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
+from econ_env.envs.debate.reward import DebateReward
 from econ_env.envs.validation import is_int, is_real, require
 from econ_env.envs.validation import make_config as _make_config
 
@@ -51,6 +52,9 @@ class DebateConfig:
         max_answer_tokens: completion cap of an executor's answer.
         alpha_al / alpha_ts / alpha_cc: reward weights α1, α2, α3 (>= 0).
         cost_weight: λ, the weight of the executor's token cost (>= 0).
+        reward: a reward object (:class:`~econ_env.envs.debate.reward.DebateReward` or one with
+            its ``executor_rewards`` method) used instead of the one the four weights above
+            name; give one or the other.
         embedder: ``"auto"`` (all-MiniLM-L6-v2 when installed, else hashed n-grams),
             ``"minilm"``, ``"hashed"`` or an Embedder object.
         task / task_kwargs: task source name (or object) and its keyword arguments.
@@ -83,6 +87,7 @@ class DebateConfig:
     backend_kwargs: dict[str, Any] = field(default_factory=dict)
     beliefs: BeliefMap = field(default_factory=BeliefMap)
     render_mode: str | None = None
+    reward: DebateReward | None = None
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, allowed: str) -> None:
@@ -145,6 +150,27 @@ class DebateConfig:
             self.render_mode is None or self.render_mode in RENDER_MODES,
             "render_mode",
             f"None or one of {RENDER_MODES}",
+        )
+        need(
+            self.reward is None or callable(getattr(self.reward, "executor_rewards", None)),
+            "reward",
+            "None or an object with executor_rewards(...) (e.g. a DebateReward)",
+        )
+        defaults = (self.alpha_al, self.alpha_ts, self.alpha_cc, self.cost_weight)
+        need(
+            self.reward is None or defaults == (0.3, 0.5, 0.2, 1.0),
+            "reward",
+            "None when alpha_al, alpha_ts, alpha_cc or cost_weight is set (give one or the other)",
+        )
+
+    @property
+    def reward_fn(self) -> DebateReward:
+        """The reward object in use: ``reward``, else a :class:`DebateReward` with the weights
+        ``alpha_al``, ``alpha_ts``, ``alpha_cc`` and ``cost_weight``."""
+        if self.reward is not None:
+            return self.reward
+        return DebateReward(
+            al=self.alpha_al, ts=self.alpha_ts, cc=self.alpha_cc, cost=self.cost_weight
         )
 
     @property

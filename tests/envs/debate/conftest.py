@@ -23,7 +23,7 @@ class ScriptedBackend:
         out = []
         for r in requests:
             prompt = sum(len(m["content"]) for m in r.messages) // 4
-            role = r.meta.get("role")
+            role = r.hints.role.value if r.hints is not None else None
             if role == "strategy":
                 n = min(self.strategy_tokens, r.max_tokens)
                 finish = "length" if self.strategy_tokens > r.max_tokens else "stop"
