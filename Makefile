@@ -27,10 +27,11 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: install it (e.g. apt-get install chromium)"; exit 1; fi; }
 
-## Set up and run the checks: ruff, docs freshness and the test suite.
+## Set up and run the checks: ruff, the import-layer contracts, docs freshness and the test suite.
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
 ## The optional RLlib integration in its own environment (.venv-rllib: ray pins gymnasium 1.2.2).
@@ -38,7 +39,7 @@ test-rllib:
 	bash scripts/ci_rllib.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-logo
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/env_throughput.py

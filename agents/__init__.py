@@ -7,7 +7,9 @@
   encoder and a monotonic QMIX-style mixer (``EconAgent``, ``train_econ``).
 - ``econ_env_agents.common``: device choice, seeded generators and safetensors checkpoints.
 
-Every agent exposes ``act(obs, agent=None) -> action`` (the interface of :mod:`baselines`),
-saves and loads with safetensors, takes ``device="auto"`` and owns its random generators.
+Every agent exposes ``act(obs, agent=None) -> action`` (the policy interface of
+:mod:`econ_env.policies`), saves and loads with safetensors, takes ``device="auto"`` and owns
+its random generators; the DALA agents can also be sized from the env's public description
+(``from_spec(econ_env.env_spec(...))``) for evaluation without an env.
 Training scripts: ``examples/train_dala_tianshou.py`` and ``examples/train_econ.py``.
 """

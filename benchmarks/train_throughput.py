@@ -6,10 +6,11 @@ the in-process trainers and from the library's own counters for SB3 (``num_times
 per agent slot) and RLlib (agent steps sampled). The clock covers the training call only
 (collection + updates), not imports or the first env construction. Trainers:
 
-- ``alpha``: α-REINFORCE (:func:`agents.dala.alpha.train_alpha`), auction_v0 — the reference;
+- ``alpha``: α-REINFORCE (:func:`econ_env_agents.dala.alpha.train_alpha`), auction_v0 — the
+  reference;
 - ``sb3_ppo``: parameter-shared SB3 PPO via SuperSuit (:mod:`econ_env.integrations.sb3`);
-- ``mappo``: DALA MAPPO on Tianshou (:func:`agents.dala.mappo.train_mappo`);
-- ``econ_qmix``: the ECON belief-network / QMIX learner (:func:`agents.econ.train_econ`) on
+- ``mappo``: DALA MAPPO on Tianshou (:func:`econ_env_agents.dala.mappo.train_mappo`);
+- ``econ_qmix``: the ECON belief-network / QMIX learner (:func:`econ_env_agents.econ.train_econ`) on
   debate_v0 (its own game: compare its rate with care);
 - ``rllib_ppo``: RLlib PPO with a shared policy (only where ray[rllib] is installed).
 
@@ -33,35 +34,43 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 class StepCounter:
-    """Counts live agent actions on the raw env of every env an ``env_fn`` builds."""
+    """Counts live agent actions on the raw env of every env an ``env_fn`` builds (AEC: one per
+    live turn; native parallel: one per live agent of each ``step``)."""
 
     def __init__(self) -> None:
         self.n = 0
 
     def wrap(self, env_fn: Callable[[], Any]) -> Callable[[], Any]:
+        from pettingzoo import ParallelEnv
+
         def make() -> Any:
             env = env_fn()
             raw = env.unwrapped
             step = raw.step
 
-            def counted(action: Any) -> None:
+            def counted_aec(action: Any) -> None:
                 a = raw.agent_selection
                 if not (raw.terminations.get(a) or raw.truncations.get(a)):
                     self.n += 1
                 step(action)
 
-            raw.step = counted  # the instance attribute shadows the method for every wrapper
+            def counted_parallel(actions: dict) -> Any:
+                self.n += sum(1 for a in actions if a in raw.agents)
+                return step(actions)
+
+            # the instance attribute shadows the method for every wrapper
+            raw.step = counted_parallel if isinstance(raw, ParallelEnv) else counted_aec
             return env
 
         return make
 
 
 def run_alpha(device: str, scale: float) -> tuple[int, float]:
-    from econ_env import auction_v0
+    from econ_env import make_parallel
     from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
 
     counter = StepCounter()
-    env = counter.wrap(auction_v0.parallel_env)()
+    env = counter.wrap(lambda: make_parallel("auction_v0"))()
     cfg = AlphaConfig(episodes=max(32, int(800 * scale)), device=device)
     agent = AlphaAgent.from_env(env, cfg)
     start = time.perf_counter()
@@ -76,11 +85,11 @@ def run_sb3(device: str, scale: float) -> tuple[int, float]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.utils import set_random_seed
 
-    from econ_env import auction_v0
+    from econ_env import make_parallel
     from econ_env.integrations.sb3 import make_sb3_vec_env
 
     set_random_seed(0)
-    vec = make_sb3_vec_env(auction_v0.parallel_env, n_envs=2, seed=0)
+    vec = make_sb3_vec_env(lambda: make_parallel("auction_v0"), n_envs=2, seed=0)
     model = PPO("MlpPolicy", vec, n_steps=256, batch_size=256, gamma=1.0, device=device)
     start = time.perf_counter()
     model.learn(total_timesteps=max(1536, int(4096 * scale)))
@@ -90,24 +99,24 @@ def run_sb3(device: str, scale: float) -> tuple[int, float]:
 
 
 def run_mappo(device: str, scale: float) -> tuple[int, float]:
-    from econ_env import auction_v0
+    from econ_env import make
     from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
 
     counter = StepCounter()
     updates = max(1, round(3 * scale))
     cfg = MAPPOConfig(updates=updates, episodes_per_update=32, n_envs=4, device=device)
     start = time.perf_counter()
-    train_mappo(counter.wrap(auction_v0.env), cfg)
+    train_mappo(counter.wrap(lambda: make("auction_v0")), cfg)
     return counter.n, time.perf_counter() - start
 
 
 def run_econ(device: str, scale: float) -> tuple[int, float]:
-    from econ_env import debate_v0
+    from econ_env import make_parallel
     from econ_env_agents.econ import ECON_ENV_CONFIG, EconConfig, train_econ
 
     counter = StepCounter()
     cfg = EconConfig(seed=0, device=device, learning_starts=8, batch_episodes=8)
-    make = counter.wrap(lambda: debate_v0.parallel_env(**ECON_ENV_CONFIG))
+    make = counter.wrap(lambda: make_parallel("debate_v0", **ECON_ENV_CONFIG))
     start = time.perf_counter()
     train_econ(make, cfg, episodes=max(16, int(80 * scale)))
     return counter.n, time.perf_counter() - start

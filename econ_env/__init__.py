@@ -16,8 +16,6 @@ all of them.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from econ_env import auction_v0, debate_v0
 from econ_env.core.spec import EnvSpec
 from econ_env.policies import list_policies, make_policy, register_policy
@@ -30,6 +28,7 @@ from econ_env.registry import (
     register_envs,
 )
 from econ_env.single_agent import SingleAgentEnv, single_agent
+from econ_env.version import __version__
 
 __all__ = [
     "EnvSpec",

@@ -3,33 +3,45 @@
 - ``econ-env demo``: evaluate the built-in policies on auction_v0 and print a table of accuracy,
   billed tokens and generated tokens per policy.
 - ``econ-env eval --policy truthful --policy silent --episodes 200 -c mechanism=vcg``: the same
-  for chosen policies (baseline names or ``module:Class``) and config overrides.
+  for chosen policies (registered names or ``module:Class``) and config overrides.
 - ``econ-env render --seed 0``: play one episode with a policy and print its transcript.
 - ``econ-env run debate_v0 --episodes 20 -c groups=2 --render``: play episodes of any env with
   a policy and print a readable summary (accuracy, stop reasons, tokens per role, rewards).
 - ``econ-env bench run|verify|sweep|suites`` and ``econ-env leaderboard build``: the benchmark
   (see :mod:`econ_env.bench.commands` and docs/leaderboard.md).
-- ``econ-env envs``: list the registered environments.
+- ``econ-env envs``: list the registered environments (what each is, its ids and policies).
+
+Environments come from :mod:`econ_env.registry` and policies from :mod:`econ_env.policies`
+(built from the env's public :class:`~econ_env.core.spec.EnvSpec`, never from the env); every
+episode is played by :func:`econ_env.core.rollout.play_episode`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from econ_env.cli_args import parse_key_values
+from econ_env.core.rollout import play_episode
+from econ_env.core.spec import EnvSpec
+from econ_env.policies import list_policies, make_policy, policy_factory
+from econ_env.registry import env_info, list_envs, make
 
+DEFAULT_ENV = "auction_v0"
 DEMO_POLICIES = ("silent", "random", "truthful", "round_robin", "always")
+"""The policies ``econ-env demo`` compares, in table order (an env that lacks one of them gets
+all its registered policies)."""
 
 COMMAND_MODULES = (
     "econ_env.bench.commands",  # bench, leaderboard
     "econ_env.models.commands",  # models
     "econ_env.llm.cache_commands",  # cache
-    "econ_env.llm.calibrate_commands",  # calibrate
+    "econ_env.calibration.commands",  # calibrate
 )
 """Modules that add sub-commands: each has ``add_commands(sub) -> list[str]`` (the command
 names it added) and ``run_command(args) -> int``."""
@@ -42,34 +54,24 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
         raise SystemExit(f"econ-env: {err}") from None
 
 
-def _policy_factory(spec: str, env_fn: Any) -> Any:
-    from econ_env_baselines import policies_for
-
-    table = policies_for(env_fn())
-    if spec in table:
-        return lambda env, seed: table[spec](env, seed=seed)
-    module, sep, attr = spec.partition(":")
-    if not sep:
-        raise SystemExit(
-            f"econ-env: unknown policy {spec!r}; a baseline {sorted(table)} or module:Class"
-        )
-    cls = getattr(importlib.import_module(module), attr)
-    return lambda env, seed: cls(env, seed=seed)
-
-
-def _env_fn(env_name: str, overrides: dict[str, Any]) -> Any:
-    from econ_env.registration import ENV_IDS
-
-    names = sorted(m.rsplit(".", 1)[1] for m in ENV_IDS.values())
-    if env_name not in names:
-        raise SystemExit(f"econ-env: unknown environment {env_name!r}; one of {names}")
-    module = importlib.import_module(f"econ_env.{env_name}")
+def _policy_fn(name: str, env_name: str) -> Callable[[EnvSpec, int], Any]:
+    """``policy_fn(spec, seed)`` building policy ``name`` (registered for ``env_name``, or
+    ``module:Class``) from the env's public spec; an unknown name exits, listing the registered
+    ones."""
     try:
-        unused = [module.env(**overrides)]  # bad config fails here, before any episode
+        policy_factory(name, env_name)  # unknown names fail here, naming the registered ones
+    except ValueError as err:
+        raise SystemExit(f"econ-env: {err}") from None
+    return lambda spec, seed: make_policy(name, spec, seed=seed)
+
+
+def _env_fn(env_name: str, overrides: dict[str, Any]) -> Callable[[], Any]:
+    try:  # an unknown name or a bad config fails here, before any episode
+        unused = [make(env_name, **overrides)]
     except ValueError as err:
         raise SystemExit(f"econ-env: {err}") from None
     # the checked env is the first one handed out (a real model is not loaded twice)
-    return lambda: unused.pop() if unused else module.env(**overrides)
+    return lambda: unused.pop() if unused else make(env_name, **overrides)
 
 
 def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
@@ -77,10 +79,11 @@ def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
 
     overrides = _parse_overrides(args.config)
     env_fn = _env_fn(args.env, overrides)
+    policy_fns = {p: _policy_fn(p, args.env) for p in policies}  # every name checked first
     results = [
         evaluate(
             env_fn,
-            _policy_factory(p, env_fn),
+            policy_fns[p],
             name=p,
             episodes=args.episodes,
             seed=args.seed,
@@ -94,21 +97,20 @@ def cmd_eval(args: argparse.Namespace, policies: Sequence[str]) -> int:
     return 0
 
 
+def _demo_policies(env_name: str) -> Sequence[str]:
+    registered = list_policies(env_name)
+    return DEMO_POLICIES if set(DEMO_POLICIES) <= set(registered) else registered
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     overrides = _parse_overrides(args.config)
     env_fn = _env_fn(args.env, {**overrides, "render_mode": "ansi"})
+    policy_fn = _policy_fn(args.policy or env_info(args.env).default_policy, args.env)
     env = env_fn()
-    policy = _policy_factory(args.policy or _default_policy(args.env), env_fn)(env, args.seed)
-    env.reset(seed=args.seed)
-    for agent in env.agent_iter():
-        obs, _, term, trunc, _ = env.last()
-        env.step(None if term or trunc else policy.act(obs, agent))
+    policy = policy_fn(env.unwrapped.env_spec, args.seed)
+    play_episode(env, policy.act, seed=args.seed)
     print(env.unwrapped.render())
     return 0
-
-
-def _default_policy(env_name: str) -> str:
-    return "neutral" if env_name.startswith("debate") else "truthful"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -118,9 +120,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.render:
         overrides["render_mode"] = "ansi"
     env_fn = _env_fn(args.env_name, overrides)
+    name = args.policy or env_info(args.env_name).default_policy
+    policy_fn = _policy_fn(name, args.env_name)
     env = env_fn()
-    name = args.policy or _default_policy(args.env_name)
-    policy = _policy_factory(name, env_fn)(env, args.seed)
+    policy = policy_fn(env.unwrapped.env_spec, args.seed)
 
     def show_first(e: Any, ep: int) -> None:
         if args.render and ep == 0:
@@ -133,13 +136,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_envs() -> int:
+    """Print every registered environment: what it is, its ids and its policies."""
+    for name in list_envs():
+        info = env_info(name)
+        doc = inspect.getdoc(importlib.import_module(info.doc_module)) or name
+        what = doc.splitlines()[0].strip()
+        what = what.split(":", 1)[1].strip() if what.startswith(f"{name}:") else what
+        policies = ", ".join(list_policies(name))
+        print(f"{name}: {what}")
+        print(f"  PettingZoo id {info.pettingzoo_id} (AEC and parallel), Gymnasium id "
+              f"{info.gymnasium_id} (one learner seat)")  # fmt: skip
+        print(f"  policies: {policies} (default {info.default_policy})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     parser = argparse.ArgumentParser(prog="econ-env", description="econ-env command line")
     sub = parser.add_subparsers(dest="command", required=True)
+    envs = "environment: " + ", ".join(list_envs())
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--env", default="auction_v0", help="environment (default auction_v0)")
+        p.add_argument(
+            "--env", default=DEFAULT_ENV, help=f"{envs} (default {DEFAULT_ENV})", metavar="ENV"
+        )
         p.add_argument(
             "-c",
             "--config",
@@ -150,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         p.add_argument("--seed", type=int, default=0, help="first episode seed")
 
-    demo = sub.add_parser("demo", help="evaluate the built-in policies on auction_v0")
+    demo = sub.add_parser("demo", help=f"evaluate the built-in policies on {DEFAULT_ENV}")
     common(demo)
     demo.add_argument("--episodes", type=int, default=500)
     demo.add_argument("--no-progress", action="store_true")
@@ -160,19 +181,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--policy",
         action="append",
         required=True,
-        help="baseline name or module:Class (repeatable)",
+        help="registered policy name or module:Class (repeatable)",
     )
     ev.add_argument("--episodes", type=int, default=100)
     ev.add_argument("--no-progress", action="store_true")
     rd = sub.add_parser("render", help="play one episode and print its transcript")
     common(rd)
-    rd.add_argument("--policy", default=None, help="baseline (default: truthful / neutral)")
+    rd.add_argument(
+        "--policy", default=None, help="policy name or module:Class (default: the env's default)"
+    )
     run = sub.add_parser("run", help="play episodes of an env and print a readable summary")
-    run.add_argument("env_name", help="auction_v0 or debate_v0")
+    run.add_argument("env_name", help=envs, metavar="ENV")
     run.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--episodes", type=int, default=20)
-    run.add_argument("--policy", default=None, help="baseline name or module:Class")
+    run.add_argument("--policy", default=None, help="policy name or module:Class")
     run.add_argument("--render", action="store_true", help="print the first episode's transcript")
     sub.add_parser("envs", help="list registered environments")
     handlers = {}
@@ -183,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return cmd_eval(args, DEMO_POLICIES)
+        return cmd_eval(args, _demo_policies(args.env))
     if args.command == "eval":
         return cmd_eval(args, args.policy)
     if args.command == "render":
@@ -192,11 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args)
     if args.command in handlers:
         return handlers[args.command](args)
-    import econ_env.registration as reg
-
-    for env_id in reg.ENV_IDS:
-        print(env_id)
-    return 0
+    return cmd_envs()
 
 
 if __name__ == "__main__":

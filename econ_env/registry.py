@@ -21,8 +21,12 @@ from econ_env.core.layout import FieldSpec
 from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction import env as _auction
 from econ_env.envs.auction import observation as _auction_obs
+from econ_env.envs.auction import prompts as _auction_prompts
+from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.debate import env as _debate
 from econ_env.envs.debate import observation as _debate_obs
+from econ_env.envs.debate import prompts as _debate_prompts
+from econ_env.envs.debate.config import DebateConfig
 
 __all__ = [
     "ENVS",
@@ -48,8 +52,10 @@ class EnvInfo:
         raw_env: factory of the unwrapped AEC env.
         parallel_env: factory of the native parallel env.
         spec: ``spec(**config) -> EnvSpec``, the public description, without building the env.
+        config: the env's config dataclass (its fields are the accepted keyword arguments).
         doc_module: the module whose docstring is the env's documentation page.
         observation_fields: the documented observation table (printed on that page).
+        prompt_version: the version of the game's prompts (benchmark submissions name it).
         pettingzoo_id: the id for ``pettingzoo.make`` (AEC and parallel).
         gymnasium_id: the id of the single-agent Gymnasium view (one learner seat).
         default_policy: the co-player / policy used when none is named.
@@ -65,8 +71,10 @@ class EnvInfo:
     raw_env: Callable[..., Any]
     parallel_env: Callable[..., Any]
     spec: Callable[..., EnvSpec]
+    config: type
     doc_module: str
     observation_fields: tuple[FieldSpec, ...]
+    prompt_version: str
     pettingzoo_id: str
     gymnasium_id: str
     default_policy: str
@@ -85,8 +93,10 @@ ENVS: dict[str, EnvInfo] = {
             raw_env=_auction.raw_env,
             parallel_env=_auction.parallel_env,
             spec=_auction.env_spec,
+            config=AuctionConfig,
             doc_module=_auction.__name__,
             observation_fields=_auction_obs.FIELDS,
+            prompt_version=_auction_prompts.PROMPT_VERSION,
             pettingzoo_id="econ_env/auction-v0",
             gymnasium_id="econ_env/Auction-v0",
             default_policy="truthful",
@@ -104,8 +114,10 @@ ENVS: dict[str, EnvInfo] = {
             raw_env=_debate.raw_env,
             parallel_env=_debate.parallel_env,
             spec=_debate.env_spec,
+            config=DebateConfig,
             doc_module=_debate.__name__,
             observation_fields=_debate_obs.FIELDS,
+            prompt_version=_debate_prompts.PROMPT_VERSION,
             pettingzoo_id="econ_env/debate-v0",
             gymnasium_id="econ_env/Debate-v0",
             default_policy="neutral",

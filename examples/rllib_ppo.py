@@ -83,10 +83,10 @@ class RLlibPolicy:
 
 def team_return(act, args: Args) -> float:
     """Mean team return over seeds 10_000 .. 10_000 + eval_episodes - 1."""
-    from econ_env import auction_v0
+    from econ_env import make_parallel
 
-    kw = {k: v for k, v in env_config(args).items() if k != "env"}
-    env = auction_v0.parallel_env(**kw)
+    kw = env_config(args)
+    env = make_parallel(kw.pop("env"), **kw)  # the native parallel env RLlib trains on
     total = 0.0
     for ep in range(args.eval_episodes):
         obs, _ = env.reset(seed=10_000 + ep)
@@ -101,14 +101,13 @@ def main(args: Args) -> dict[str, float]:
     import torch
     from ray.rllib.algorithms.ppo import PPOConfig
 
-    from econ_env import auction_v0
+    from econ_env import env_spec, make_policy
     from econ_env.integrations.rllib import (
         SHARED_POLICY,
         env_creator,
         register_envs,
         shared_policy_config,
     )
-    from econ_env_baselines import make_policy
 
     torch.set_num_threads(1)
     if not ray.is_initialized():
@@ -143,8 +142,9 @@ def main(args: Args) -> dict[str, float]:
         steps = result.get("num_env_steps_sampled_lifetime", steps)
     policy = RLlibPolicy(algo.get_module(SHARED_POLICY))
     trained = team_return(policy.act, args)
-    kw = {k: v for k, v in env_config(args).items() if k != "env"}
-    random = team_return(make_policy("random", auction_v0.env(**kw), seed=args.seed).act, args)
+    kw = env_config(args)
+    spec = env_spec(kw.pop("env"), **kw)  # what a policy may know about the env
+    random = team_return(make_policy("random", spec, args.seed).act, args)
     algo.stop()
     print(
         f"team return over {args.eval_episodes} evaluation episodes after {args.iterations} "

@@ -74,9 +74,8 @@ def main(args: Args) -> dict[str, float]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.utils import set_random_seed
 
-    from econ_env import auction_v0
+    from econ_env import auction_v0, env_spec, make_policy
     from econ_env.integrations.sb3 import SB3Policy, make_sb3_vec_env
-    from econ_env_baselines import make_policy
 
     torch.set_num_threads(1)
     set_random_seed(args.seed)
@@ -100,7 +99,7 @@ def main(args: Args) -> dict[str, float]:
     model.learn(total_timesteps=args.total_timesteps)
     vec.close()
     trained = team_return(SB3Policy(model).act, args)
-    random = team_return(make_policy("random", auction_v0.env(**kw), seed=args.seed).act, args)
+    random = team_return(make_policy("random", env_spec("auction_v0", **kw), args.seed).act, args)
     name = algo.__name__
     print(
         f"team return over {args.eval_episodes} evaluation episodes: shared {name} "

@@ -2,14 +2,14 @@
 
     python examples/train_dala_tianshou.py --updates 40 --cost-weight 1.0 --device auto
 
-A shared bid actor and a centralised value-density critic (``agents.dala.mappo``) learn by
+A shared bid actor and a centralised value-density critic (``econ_env_agents.dala.mappo``) learn by
 PPO through Tianshou 2.0.1's algorithm classes, Collector and buffers, over the adapter
 ``econ_env.integrations.tianshou.TianshouAECEnv`` (per-agent reward credit, dead steps, global
 state, action clipping). The env uses the seeded ``simulated`` backend. Every ``--eval-every``
 updates the deterministic policy plays the fixed evaluation seeds and the script prints
 accuracy, team return and tokens (billed / generated) next to the random bidder's; TensorBoard
 scalars go to ``runs/<run-name>`` and safetensors checkpoints to ``<run-dir>/checkpoints``.
-``--agent alpha`` trains DALA's α-REINFORCE bidder (``agents.dala.alpha``) instead.
+``--agent alpha`` trains DALA's α-REINFORCE bidder (``econ_env_agents.dala.alpha``) instead.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from econ_env import auction_v0
+from econ_env import auction_v0, make_policy
 from econ_env.bench.evaluate import evaluate
 from econ_env.cli_args import parse_dataclass_args
 from econ_env_agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
-from econ_env_baselines import make_policy
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("accuracy", "mean_return", "billed_tokens", "generated_tokens"):
             writer.add_scalar(f"eval_{label}/{key}", getattr(r, key), step)
 
-    run_eval(lambda env, seed: make_policy("random", env, seed), "random", 0)
+    # a policy is built from the env's public description (spec), never from the env
+    run_eval(lambda spec, seed: make_policy("random", spec, seed), "random", 0)
     if args.agent == "alpha":
         return _train_alpha(args, env_fn, run_eval, writer, ckpt_dir)
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         bar.set_postfix(ret=f"{rec['mean_return']:.3f}", billed=f"{rec['billed_tokens']:.0f}")
         bar.update(1)
         if (update + 1) % args.eval_every == 0 or update + 1 == args.updates:
-            run_eval(lambda env, seed: agent, "mappo", step)
+            run_eval(lambda spec, seed: agent, "mappo", step)
             path = agent.save(ckpt_dir / f"mappo_{update + 1:05d}.safetensors")
             tqdm.write(f"checkpoint {path}")
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train_alpha(args: Args, env_fn, run_eval, writer, ckpt_dir: Path) -> int:
-    """Train DALA's α-REINFORCE bidder (another helper's ``agents.dala.alpha``)."""
+    """Train DALA's α-REINFORCE bidder (``econ_env_agents.dala.alpha``)."""
     from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha
 
     env = auction_v0.parallel_env(cost_weight=args.cost_weight, n_agents=args.n_agents,
@@ -153,7 +153,7 @@ def _train_alpha(args: Args, env_fn, run_eval, writer, ckpt_dir: Path) -> int:
     agent, history = train_alpha(env, agent)
     for rec in tqdm(history, desc="α updates"):
         writer.add_scalar("train/mean_return", rec["mean_return"], rec["steps"])
-    run_eval(lambda e, seed: agent, "alpha", history[-1]["steps"] if history else 0)
+    run_eval(lambda spec, seed: agent, "alpha", history[-1]["steps"] if history else 0)
     path = agent.save(ckpt_dir / "alpha_final.safetensors")
     writer.close()
     print(f"done: checkpoint {path}")

@@ -1,16 +1,16 @@
 """Train the ECON reference agent (belief networks + encoder + QMIX mixer) on debate_v0.
 
 CleanRL-style single file: the arguments are the dataclass below (every field a command-line
-flag), training runs ``agents.econ.train_econ`` with a callback that logs every episode and
-gradient step to TensorBoard, drives a tqdm bar, evaluates the greedy executors on fixed seeds
+flag), training runs ``econ_env_agents.econ.train_econ`` with a callback that logs every episode
+and gradient step to TensorBoard, drives a tqdm bar, evaluates the greedy executors on fixed seeds
 (never used for training) every ``--eval-every`` episodes — printing accuracy of the final
 commitment and billed tokens — and writes safetensors checkpoints.
 
     OMP_NUM_THREADS=1 python examples/train_econ.py --episodes 2000 --device auto
     tensorboard --logdir runs
 
-The default environment is ``agents.econ.ECON_ENV_CONFIG``: a setting of the simulated backend
-where the belief matters (temperatures above t_ref = 0.7 cost accuracy, a repetition penalty
+The default environment is ``econ_env_agents.econ.ECON_ENV_CONFIG``: a setting of the simulated
+backend where the belief matters (temperatures above t_ref = 0.7 cost accuracy, a repetition penalty
 shortens answers and tokens weigh 3× in the reward).
 """
 

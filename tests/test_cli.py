@@ -92,3 +92,54 @@ def test_run_rejects_unknown_env_and_policy():
         main(["run", "chess_v0"])
     with pytest.raises(SystemExit, match="neutral"):
         main(["run", "debate_v0", "--policy", "always", "-c", "embedder=hashed"])
+
+
+def test_envs_lists_every_registry_env_with_what_it_is(capsys):
+    import econ_env
+
+    assert main(["envs"]) == 0
+    out = capsys.readouterr().out
+    for name in econ_env.list_envs():
+        info = econ_env.env_info(name)
+        line = next(li for li in out.splitlines() if li.startswith(f"{name}: "))
+        assert len(line) > len(name) + 10  # says what the env is
+        assert info.pettingzoo_id in out and info.gymnasium_id in out
+        for policy in econ_env.list_policies(name):
+            assert policy in out
+        assert f"default {info.default_policy}" in out
+
+
+def test_an_unknown_policy_lists_the_registered_names():
+    import econ_env
+
+    with pytest.raises(SystemExit) as err:
+        main(["render", "--policy", "nonsense"])
+    for name in econ_env.list_policies("auction_v0"):
+        assert name in str(err.value)
+
+
+class SpecOnlyPolicy:
+    """A ``module:Class`` policy accepting nothing but the env's public spec."""
+
+    def __init__(self, spec, seed=0):
+        import econ_env
+
+        assert isinstance(spec, econ_env.EnvSpec), f"built from a {type(spec).__name__}"
+        self.inner = econ_env.make_policy(econ_env.env_info(spec.env).default_policy, spec, seed)
+
+    def act(self, obs, agent):
+        return self.inner.act(obs, agent)
+
+
+def test_a_module_class_policy_is_built_from_the_spec(capsys, tmp_path):
+    name = f"{__name__}:SpecOnlyPolicy"
+    assert main(["eval", "--policy", name, "--episodes", "2", "--no-progress"]) == 0
+    assert name in capsys.readouterr().out
+    argv = ["run", "debate_v0", "--policy", name, "--episodes", "1", "-c", "embedder=hashed"]
+    assert main(argv) == 0
+    assert "accuracy" in capsys.readouterr().out
+    out = tmp_path / "sub"
+    assert main(["bench", "run", "--policy", name, "--out", str(out), "--limit", "1",
+                 "--no-progress"]) == 0  # fmt: skip
+    assert main(["bench", "verify", str(out)]) == 0
+    assert "verified" in capsys.readouterr().out

@@ -133,3 +133,13 @@ def test_masked_ppo_never_plays_a_masked_bid(ray_session):
     )
     result = example.main(args)
     assert np.isfinite(result["trained"])
+
+
+def test_env_creator_builds_the_registrys_native_parallel_env():
+    import econ_env
+
+    for name in econ_env.list_envs():
+        config = {"embedder": "hashed"} if name == "debate_v0" else {}
+        env = env_creator({"env": name, **config})
+        assert type(env.par_env) is type(econ_env.make_parallel(name, **config))
+        assert env.par_env.unwrapped.env_spec == econ_env.env_spec(name, **config)

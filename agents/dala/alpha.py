@@ -1,9 +1,9 @@
 """DALA's repo-style bidder: ``bid = α·û/L̂`` with one α per agent tuned by REINFORCE.
 
-Every bidder estimates the utility û of its current draft from its own observation (the
-layout of :class:`econ_env.envs.auction.observation.ObsLayout`) and divides it by the draft's
-length L̂ (``draft_length``: completion tokens / ``max_draft_tokens``, floored at
-``length_floor``), so it bids value per token, scaled by its aggressiveness α:
+Every bidder estimates the utility û of its current draft from its own observation (read
+through the env's observation :class:`~econ_env.core.layout.Layout`, ``spec.layout``) and
+divides it by the draft's length L̂ (``draft_length``: completion tokens / ``max_draft_tokens``,
+floored at ``length_floor``), so it bids value per token, scaled by its aggressiveness α:
 
 - ``utility="logprob"``: û = ``confidence`` = exp(mean log-probability of the draft);
 - ``utility="entropy"``: û = 1 − ``entropy`` feature = exp(−mean entropy);
@@ -22,6 +22,10 @@ the REINFORCE loss ``−(G_i − b_i)·log N(log α_i; μ_i, sigma²)``, where G
 (team mode: ``correct − λ·billed/budget``) and b_i an exponential moving average of past
 returns. Evaluation (:meth:`AlphaAgent.act`) is deterministic with ``α_i = exp(μ_i)``.
 Weights are saved with safetensors (``save`` / ``load``), never pickle.
+
+Build an agent for training with :meth:`AlphaAgent.from_env`, or from the env's public
+description alone with :meth:`AlphaAgent.from_spec` (``econ_env.env_spec("auction_v0", ...)``):
+evaluation needs no env object.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from econ_env.core.layout import Layout
+from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction.observation import ObsLayout
 from econ_env_agents.common import (
     load_checkpoint,
@@ -44,6 +50,9 @@ from econ_env_agents.common import (
 __all__ = ["UTILITIES", "AlphaAgent", "AlphaConfig", "play_episode", "train_alpha", "utility_of"]
 
 UTILITIES = ("logprob", "entropy", "heuristic")
+FIELDS = ("draft_length", "confidence", "entropy", "agrees_plurality", "distinct_answers",
+          "affordable", "agent_id")  # fmt: skip
+"""The observation fields the bidder reads (an env whose layout lacks one cannot be played)."""
 
 
 def _need(ok: bool, name: str, allowed: str, value: Any) -> None:
@@ -125,7 +134,12 @@ def _int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def utility_of(vec: np.ndarray, layout: ObsLayout, utility: str) -> float:
+def _n_agents(layout: Layout) -> int:
+    ids = layout.slice("agent_id")
+    return ids.stop - ids.start
+
+
+def utility_of(vec: np.ndarray, layout: Layout, utility: str) -> float:
     """û of the own draft from an observation vector (see the module docstring)."""
     if utility == "logprob":
         return float(vec[layout.index("confidence")])
@@ -134,13 +148,18 @@ def utility_of(vec: np.ndarray, layout: ObsLayout, utility: str) -> float:
     if utility == "heuristic":
         if vec[layout.index("agrees_plurality")] >= 0.5:
             return 1.0
-        distinct = float(vec[layout.index("distinct_answers")]) * layout.n_agents
+        distinct = float(vec[layout.index("distinct_answers")]) * _n_agents(layout)
         return 1.0 / max(distinct, 1.0)
     raise ValueError(f"utility must be one of {UTILITIES}, got {utility!r}")
 
 
 class AlphaAgent:
-    """Per-agent α bidders for one auction_v0 configuration (build with :meth:`from_env`)."""
+    """Per-agent α bidders for one auction_v0 configuration (build with :meth:`from_spec` or
+    :meth:`from_env`).
+
+    ``layout`` is the observation layout (``spec.layout``); without one the auction's layout for
+    ``len(agents)`` bidders is used.
+    """
 
     def __init__(
         self,
@@ -151,6 +170,7 @@ class AlphaAgent:
         action_dim: int = 1,
         bid_levels: int = 5,
         neutral_belief: list[float] | None = None,
+        layout: Layout | None = None,
     ) -> None:
         import torch
 
@@ -161,7 +181,13 @@ class AlphaAgent:
         self.config = cfg = config or AlphaConfig()
         self.agents = list(agents)
         self.index = {a: i for i, a in enumerate(self.agents)}
-        self.layout = ObsLayout(len(self.agents))
+        self.layout = layout if layout is not None else ObsLayout(len(self.agents))
+        missing = [f for f in FIELDS if f not in self.layout.names]
+        if missing or _n_agents(self.layout) != len(self.agents):
+            raise ValueError(
+                f"AlphaAgent needs an observation with the fields {list(FIELDS)} (agent_id of "
+                f"{len(self.agents)} entries); the layout lacks {missing}"
+            )
         self.action_type = action_type
         self.action_dim = int(action_dim)
         self.bid_levels = int(bid_levels)
@@ -182,28 +208,45 @@ class AlphaAgent:
         self.optimizer = torch.optim.Adam([self.mu], lr=cfg.lr)
 
     @classmethod
-    def from_env(cls, env: Any, config: AlphaConfig | None = None) -> AlphaAgent:
-        """An agent matching ``env``'s agents and action space (AEC or parallel auction_v0)."""
-        base = env.unwrapped
-        if not base.metadata.get("name", "").startswith("auction"):
-            raise ValueError(f"AlphaAgent plays auction_v0, got env {base.metadata.get('name')!r}")
-        ecfg = base.config
-        beliefs = ecfg.beliefs
-        d = beliefs.defaults
+    def from_spec(cls, spec: EnvSpec, config: AlphaConfig | None = None) -> AlphaAgent:
+        """An agent for the env described by ``spec`` (``econ_env.env_spec("auction_v0", ...)``
+        or ``env.unwrapped.env_spec``): its agents, action space, layout and belief map."""
+        if not isinstance(spec, EnvSpec):
+            raise TypeError(f"from_spec needs an econ_env.EnvSpec, got {type(spec).__name__}")
+        missing = [f for f in FIELDS if f not in spec.layout.names]
+        if missing:
+            raise ValueError(
+                f"AlphaAgent plays auction_v0 (a bidder's observation); {spec.env} lacks the "
+                f"observation fields {missing}"
+            )
+        ecfg = spec.config
+        belief_dim = int(ecfg["belief_dim"])
+        b = ecfg["beliefs"]
         neutral = [
-            2 * (d.temperature - beliefs.t_min) / (beliefs.t_max - beliefs.t_min) - 1,
-            2 * (d.top_p - beliefs.top_p_min) / max(beliefs.top_p_max - beliefs.top_p_min, 1e-12)
+            2 * (b["default_temperature"] - b["t_min"]) / (b["t_max"] - b["t_min"]) - 1,
+            2 * (b["default_top_p"] - b["top_p_min"]) / max(b["top_p_max"] - b["top_p_min"], 1e-12)
             - 1,
             -1.0,
-        ][: ecfg.belief_dim] + [0.0] * max(0, ecfg.belief_dim - 3)
+        ][:belief_dim] + [0.0] * max(0, belief_dim - 3)
         return cls(
-            list(base.possible_agents),
+            list(spec.agents),
             config,
-            action_type=ecfg.action_type,
-            action_dim=1 + ecfg.belief_dim,
-            bid_levels=ecfg.bid_levels,
+            action_type=str(ecfg["action_type"]),
+            action_dim=1 + belief_dim,
+            bid_levels=int(ecfg["bid_levels"]),
             neutral_belief=neutral,
+            layout=spec.layout,
         )
+
+    @classmethod
+    def from_env(cls, env: Any, config: AlphaConfig | None = None) -> AlphaAgent:
+        """An agent matching ``env``'s agents and action space (AEC or parallel auction_v0):
+        :meth:`from_spec` of ``env.unwrapped.env_spec``."""
+        spec = getattr(env.unwrapped, "env_spec", None)
+        if not isinstance(spec, EnvSpec):
+            name = env.unwrapped.metadata.get("name")
+            raise ValueError(f"AlphaAgent plays auction_v0, got env {name!r}")
+        return cls.from_spec(spec, config)
 
     # ------------------------------------------------------------------ acting
     @property
@@ -213,7 +256,7 @@ class AlphaAgent:
 
     def _agent_index(self, vec: np.ndarray, agent: str | None) -> int:
         if agent is None:
-            return int(np.argmax(vec[self.layout.agent_id]))
+            return int(np.argmax(vec[self.layout.slice("agent_id")]))
         if agent not in self.index:
             raise ValueError(f"unknown agent {agent!r}; this AlphaAgent plays {self.agents}")
         return self.index[agent]
@@ -295,6 +338,7 @@ class AlphaAgent:
             "bid_levels": self.bid_levels,
             "neutral_belief": self.neutral_belief,
             "baseline_ready": self.baseline_ready,
+            "layout": self.layout.to_dict(),
         }
         return save_checkpoint(path, {"mu": self.mu, "baseline": self.baseline}, meta)
 
@@ -313,6 +357,7 @@ class AlphaAgent:
             action_dim=meta["action_dim"],
             bid_levels=meta["bid_levels"],
             neutral_belief=meta["neutral_belief"],
+            layout=Layout.from_dict(meta["layout"]) if "layout" in meta else None,
         )
         with torch.no_grad():
             agent.mu.copy_(tensors["mu"].to(agent.device))

@@ -17,7 +17,9 @@ Collector and replay buffer over :class:`econ_env.integrations.tianshou.Tianshou
 
 All sampling uses owned generators (:class:`econ_env_agents.dala.networks.SeededNormal`);
 weights are initialised from ``config.seed`` inside ``torch.random.fork_rng``. Checkpoints are
-safetensors (:func:`econ_env_agents.common.save_checkpoint`).
+safetensors (:func:`econ_env_agents.common.save_checkpoint`). A trained agent is rebuilt for
+evaluation from a checkpoint (:meth:`DalaMAPPOAgent.load`) or sized from the env's public
+description alone (:meth:`DalaMAPPOAgent.from_spec`), without an env object.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from tianshou.algorithm.optim import AdamOptimizerFactory
 from tianshou.data import Collector, SequenceSummaryStats, VectorReplayBuffer, to_torch_as
 from tianshou.env import DummyVectorEnv
 
+from econ_env.core.layout import Layout
+from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction.observation import ObsLayout
 from econ_env.integrations.tianshou import TianshouAECEnv, chain_agent_transitions
 from econ_env_agents.common import (
@@ -184,12 +188,19 @@ class DalaMAPPO(PPO):
 
 
 class DalaMAPPOAgent:
-    """The trained bidder: ``act(obs[, agent])`` for evaluation, safetensors save/load."""
+    """The trained bidder: ``act(obs[, agent])`` for evaluation, safetensors save/load.
+
+    ``meta`` holds the sizes (see :meth:`from_spec`) and the observation layout (``"layout"``,
+    ``Layout.to_dict()``; checkpoints without one use the auction's layout for ``n_agents``).
+    """
 
     def __init__(self, meta: dict[str, Any], device: str = "auto", seed: int = 0) -> None:
         self.meta = dict(meta)
         self.device = resolve_device(device)
-        self.layout = ObsLayout(int(meta["n_agents"]))
+        if "layout" in meta:
+            self.layout = Layout.from_dict(meta["layout"])
+        else:
+            self.layout = ObsLayout(int(meta["n_agents"]))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # weight init only; sampling uses self.generator
             self.actor = DalaActor(
@@ -206,30 +217,42 @@ class DalaMAPPOAgent:
         self.generator = seeded_generator(seed, self.device)
 
     @classmethod
-    def from_env(cls, env: Any, config: MAPPOConfig | None = None) -> DalaMAPPOAgent:
-        """A fresh agent sized for ``env`` (an auction_v0 AEC env with continuous actions)."""
+    def from_spec(cls, spec: EnvSpec, config: MAPPOConfig | None = None) -> DalaMAPPOAgent:
+        """A fresh agent sized for the env ``spec`` describes (``econ_env.env_spec("auction_v0",
+        ...)`` or ``env.unwrapped.env_spec``; continuous actions): no env object is needed."""
+        if not isinstance(spec, EnvSpec):
+            raise TypeError(f"from_spec needs an econ_env.EnvSpec, got {type(spec).__name__}")
         cfg = config or MAPPOConfig()
-        base = env.unwrapped
-        act = env.action_space(env.possible_agents[0])
-        if not isinstance(act, spaces.Box):
+        act = spec.action_space
+        if not isinstance(act, spaces.Box) or not isinstance(spec.observation_space, spaces.Box):
             raise ValueError("DalaMAPPOAgent needs action_type='continuous' (a Box action space)")
+        missing = [f for f in ("draft_length", "agent_id") if f not in spec.layout.names]
+        if missing or "max_draft_tokens" not in spec.config:
+            raise ValueError(f"DalaMAPPOAgent plays auction_v0; {spec.env} lacks {missing}")
         meta = {
-            "agents": list(env.possible_agents),
-            "n_agents": len(env.possible_agents),
-            "obs_dim": int(env.observation_space(env.possible_agents[0]).shape[0]),
-            "state_dim": int(base.state_space.shape[0]),
+            "agents": list(spec.agents),
+            "n_agents": spec.n_agents,
+            "obs_dim": int(spec.observation_space.shape[0]),
+            "state_dim": int(spec.state_space.shape[0]),
             "act_dim": int(act.shape[0]),
             "hidden": cfg.hidden,
             "embed_dim": cfg.embed_dim,
             "init_log_std": cfg.init_log_std,
-            "max_draft_tokens": int(base.config.max_draft_tokens),
+            "max_draft_tokens": int(spec.config["max_draft_tokens"]),
+            "layout": spec.layout.to_dict(),
         }
         return cls(meta, cfg.device, cfg.seed)
+
+    @classmethod
+    def from_env(cls, env: Any, config: MAPPOConfig | None = None) -> DalaMAPPOAgent:
+        """A fresh agent sized for ``env`` (an auction_v0 env with continuous actions):
+        :meth:`from_spec` of ``env.unwrapped.env_spec``."""
+        return cls.from_spec(env.unwrapped.env_spec, config)
 
     def agent_index(self, obs: np.ndarray, agent: str | None) -> int:
         """The bidder's index: from its name, else from the observation's agent-id one-hot."""
         if agent is None:
-            return int(np.argmax(obs[self.layout.agent_id]))
+            return int(np.argmax(obs[self.layout.slice("agent_id")]))
         if agent not in self.meta["agents"]:
             raise ValueError(f"unknown agent {agent!r}; this agent knows {self.meta['agents']}")
         return self.meta["agents"].index(agent)

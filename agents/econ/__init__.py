@@ -28,7 +28,7 @@ from econ_env_agents.econ.mixer import QMixer
 from econ_env_agents.econ.networks import BeliefEncoder, BeliefNetwork
 from econ_env_agents.econ.replay import Episode, EpisodeReplay
 from econ_env_agents.econ.rollout import collect_episode, evaluate
-from econ_env_agents.econ.spec import EnvSpec
+from econ_env_agents.econ.spec import EconEnvSpec, EnvSpec
 
 ECON_ENV_CONFIG: dict = {
     "n_agents": 3,
@@ -50,6 +50,7 @@ __all__ = [
     "BeliefNetwork",
     "EconAgent",
     "EconConfig",
+    "EconEnvSpec",
     "EconLearner",
     "EnvSpec",
     "Episode",

@@ -29,7 +29,7 @@ from econ_env_agents.common import (
 from econ_env_agents.econ.config import EconConfig
 from econ_env_agents.econ.mixer import QMixer
 from econ_env_agents.econ.networks import BeliefEncoder, BeliefNetwork, init_weights
-from econ_env_agents.econ.spec import EnvSpec, observation_vector
+from econ_env_agents.econ.spec import EconEnvSpec, observation_vector
 
 __all__ = ["EconAgent"]
 
@@ -41,10 +41,10 @@ class EconAgent:
 
     Args:
         config: the learner's settings (network sizes, seed, device).
-        spec: the environment facts (:meth:`EnvSpec.from_env`).
+        spec: the environment facts (:meth:`EconEnvSpec.from_env`).
     """
 
-    def __init__(self, config: EconConfig, spec: EnvSpec) -> None:
+    def __init__(self, config: EconConfig, spec: EconEnvSpec) -> None:
         self.config, self.spec = config, spec
         self.device = resolve_device(config.device)
         # torch's default init draws from the global RNG: build under fork_rng (which restores
@@ -148,7 +148,7 @@ class EconAgent:
         if meta.get("format") != _FORMAT:
             raise ValueError(f"{str(path)!r} is not an ECON agent checkpoint ({_FORMAT})")
         config = EconConfig.from_dict({**meta["econ"], "device": device})
-        agent = cls(config, EnvSpec.from_dict(meta["env"]))
+        agent = cls(config, EconEnvSpec.from_dict(meta["env"]))
         for name, module in agent.modules().items():
             prefix = f"{name}."
             state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

@@ -47,7 +47,7 @@ from econ_env_agents.econ.agent import EconAgent
 from econ_env_agents.econ.config import EconConfig
 from econ_env_agents.econ.replay import Episode, EpisodeReplay
 from econ_env_agents.econ.rollout import collect_episode
-from econ_env_agents.econ.spec import EnvSpec, as_parallel
+from econ_env_agents.econ.spec import EconEnvSpec, as_parallel
 
 __all__ = ["EconAgent", "EconLearner", "train_econ"]
 
@@ -254,7 +254,7 @@ def train_econ(
     if not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be an integer >= 1, got {episodes!r}")
     env = as_parallel(env_fn())
-    agent = EconAgent(cfg, EnvSpec.from_env(env, cfg))
+    agent = EconAgent(cfg, EconEnvSpec.from_env(env, cfg))
     learner = EconLearner(agent)
     history: dict[str, list[float]] = {}
     for i in range(episodes):

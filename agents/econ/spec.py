@@ -1,11 +1,17 @@
 """What the ECON agent needs to know about a debate_v0 environment, read once from the env.
 
-:class:`EnvSpec` records the executors, the observation layout (where the round counter and the
+:class:`EconEnvSpec` records the executors, the observation layout (where the round counter and the
 agent-id one-hot are), the belief prototypes the Q-heads choose from, the sentence-embedding
 size (for the similarity loss), the reward weights (to re-weight reported reward components),
 the belief → generation-parameter ranges, and where the mixer's global state comes from:
 ``env.state()`` when the env implements it, otherwise the concatenated agent observations. It
 is JSON-serialisable so a checkpoint can rebuild the agent without the env.
+
+It is not econ-env's public :class:`econ_env.EnvSpec` (what any policy may be built from): it
+adds the learner's own choices (belief prototypes from :class:`EconConfig`) and facts the public
+description leaves out on purpose (the embedder's size, whether ``env.state()`` exists after a
+reset), so it is read from an env. It was called ``EnvSpec`` before econ-env 0.1's public spec;
+that name stays an alias here.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pettingzoo.utils.conversions import aec_to_parallel
 
 from econ_env_agents.econ.config import EconConfig, belief_prototypes
 
-__all__ = ["EnvSpec", "as_parallel", "global_state", "observation_vector"]
+__all__ = ["EconEnvSpec", "EnvSpec", "as_parallel", "global_state", "observation_vector"]
 
 
 def as_parallel(env: Any) -> Any:
@@ -43,7 +49,7 @@ def _env_state(env: Any) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
-class EnvSpec:
+class EconEnvSpec:
     """Facts about a debate_v0 env the ECON agent is built for (see the module docstring)."""
 
     agents: tuple[str, ...]
@@ -69,7 +75,7 @@ class EnvSpec:
         return len(self.prototypes)
 
     @classmethod
-    def from_env(cls, env: Any, config: EconConfig) -> EnvSpec:
+    def from_env(cls, env: Any, config: EconConfig) -> EconEnvSpec:
         """Read the spec from a debate_v0 env (AEC or parallel); resets it once (seed 0)."""
         penv = as_parallel(env)
         raw = penv.unwrapped
@@ -112,7 +118,7 @@ class EnvSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EnvSpec:
+    def from_dict(cls, data: dict[str, Any]) -> EconEnvSpec:
         """Inverse of :meth:`to_dict`."""
         d = dict(data)
         d["agents"] = tuple(d["agents"])
@@ -163,7 +169,11 @@ class EnvSpec:
         }
 
 
-def global_state(spec: EnvSpec, env: Any, obs_matrix: np.ndarray) -> np.ndarray:
+EnvSpec = EconEnvSpec
+"""The former name of :class:`EconEnvSpec` (kept as an alias)."""
+
+
+def global_state(spec: EconEnvSpec, env: Any, obs_matrix: np.ndarray) -> np.ndarray:
     """The mixer's global state: ``env.state()`` or the flattened ``(n, obs_dim)`` observations."""
     if spec.state_source == "env":
         state = _env_state(env)

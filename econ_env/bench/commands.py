@@ -21,7 +21,9 @@ def add_commands(sub: Any) -> list[str]:
     bsub = bench.add_subparsers(dest="bench_command", required=True)
     run = bsub.add_parser("run", help="evaluate a policy on a suite and write a submission")
     run.add_argument("--suite", default="econ-bench-v0/dev")
-    run.add_argument("--policy", required=True, help="bench baseline, env baseline or module:Class")
+    run.add_argument(
+        "--policy", required=True, help="bench baseline, registered policy or module:Class"
+    )
     run.add_argument("--out", required=True, help="submission directory (resumable)")
     run.add_argument("--limit", type=int, default=None, help="first N items of every case")
     run.add_argument("--no-progress", action="store_true")

@@ -3,7 +3,10 @@
 ``evaluate(env_fn, policy_fn, episodes, seed)`` plays ``episodes`` episodes with seeds
 ``seed, seed + 1, ...`` (so every policy sees the same questions) and returns an
 :class:`EvalResult` with accuracy (and a 95% Wilson interval), mean billed and generated tokens
-per episode, mean team return and mean rounds.
+per episode, mean team return and mean rounds. The policy is built by ``policy_fn(spec, seed)``
+from the env's public :class:`~econ_env.core.spec.EnvSpec` (``econ_env.make_policy`` with a name,
+or a class such as ``TruthfulBidder``), and the episodes are played by
+:func:`econ_env.core.rollout.play_episode`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from econ_env.bench.summary import run_episodes
+from econ_env.core.spec import EnvSpec
 
 
 @dataclass(frozen=True)
@@ -44,20 +48,22 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
 
 def evaluate(
     env_fn: Callable[[], Any],
-    policy_fn: Callable[[Any, int], Any],
+    policy_fn: Callable[[EnvSpec, int], Any],
     *,
     name: str,
     episodes: int = 100,
     seed: int = 0,
     progress: bool = True,
 ) -> EvalResult:
-    """Play ``episodes`` seeded episodes of ``env_fn()`` with ``policy_fn(env, seed)``."""
+    """Play ``episodes`` seeded episodes of ``env_fn()`` with the policy
+    ``policy_fn(env.unwrapped.env_spec, seed)`` (built from the env's public description, never
+    from the env)."""
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     env = env_fn()
     summary = run_episodes(
         env,
-        policy_fn(env, seed),
+        policy_fn(env.unwrapped.env_spec, seed),
         policy_name=name,
         episodes=episodes,
         seed=seed,

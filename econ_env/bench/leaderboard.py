@@ -358,7 +358,7 @@ def build_leaderboard(
     ``verifier(path)`` (default: ``verify_submission(path, gold_file=..., replay=...)``) must
     return an object with ``.ok`` and ``.errors``.
     """
-    from econ_env import __version__
+    from econ_env.version import __version__
 
     src, out = Path(submissions_dir), Path(out_dir)
     if not src.is_dir():

@@ -8,12 +8,14 @@ a crash loses at most the running episode: rerunning with the same arguments ski
 ids already written (a partial last line is discarded) and ``metadata.json`` must agree.
 
 Actions are recorded as JSON (an int, or a list of floats) and the env is stepped with the action
-rebuilt from that JSON — exactly what ``verify`` replays.
+rebuilt from that JSON — exactly what ``verify`` replays. Envs come from :mod:`econ_env.registry`,
+policies from :func:`econ_env.bench.baselines.resolve` (built from the episode env's public
+:class:`~econ_env.core.spec.EnvSpec`), and episodes are played by
+:func:`econ_env.core.rollout.play_episode`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,11 @@ from gymnasium import spaces
 from tqdm.auto import tqdm
 
 from econ_env.bench import submission as sub
+from econ_env.bench.baselines import overrides_of, resolve
 from econ_env.bench.suites import EpisodeSpec, Suite, get_suite
+from econ_env.core import rollout
+from econ_env.core.spec import EnvSpec
+from econ_env.registry import make
 
 __all__ = ["action_from_json", "action_to_json", "make_env", "play_episode", "run_suite"]
 
@@ -31,20 +37,15 @@ _MATCH_KEYS = ("suite", "suite_version", "policy", "limit", "budgets")
 
 
 def make_env(env_name: str, config: Mapping[str, Any]) -> Any:
-    """``econ_env.<env_name>.env(**config)`` for ``auction_v0`` / ``debate_v0``."""
-    if env_name not in ("auction_v0", "debate_v0"):
-        raise ValueError(f"env must be 'auction_v0' or 'debate_v0', got {env_name!r}")
-    module = importlib.import_module(f"econ_env.{env_name}")
-    return module.env(**dict(config))
+    """The registry's AEC env ``env_name`` with ``config`` (``ValueError`` naming the envs)."""
+    return make(env_name, **dict(config))
 
 
 def resolve_policy(
     policy: str, env_name: str, case_config: Mapping[str, Any]
-) -> tuple[Callable[[Any, int], Any], dict[str, Any]]:
-    """``(policy_factory(env, seed), overrides)`` via ``baselines.bench.resolve``."""
-    from econ_env_baselines import bench
-
-    return bench.resolve(policy, env_name, dict(case_config))
+) -> tuple[Callable[[EnvSpec, int], Any], dict[str, Any]]:
+    """``(policy_factory(spec, seed), overrides)`` via :func:`econ_env.bench.baselines.resolve`."""
+    return resolve(policy, env_name, dict(case_config))
 
 
 def policy_overrides(policy: str, env_name: str, case_config: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,11 +53,7 @@ def policy_overrides(policy: str, env_name: str, case_config: Mapping[str, Any])
 
     Never imports a ``module:Class`` spec (``verify`` calls it on untrusted metadata).
     """
-    from econ_env_baselines import bench
-
-    if policy not in bench.BENCH_BASELINES:
-        return {}
-    return bench.resolve(policy, env_name, dict(case_config))[1]
+    return overrides_of(policy, env_name, dict(case_config))
 
 
 def action_to_json(action: Any) -> int | list[float]:
@@ -95,17 +92,15 @@ def play_episode(
     """Play one episode with ``act(obs, agent)``, or replay recorded ``actions``.
 
     Returns ``(actions as JSON pairs, last info)``. Replaying raises ``ValueError`` when the
-    recorded actions do not fit the episode (wrong agent, too few or too many, invalid).
+    recorded actions do not fit the episode (wrong agent, too few or too many, invalid). The
+    episode is played by :func:`econ_env.core.rollout.play_episode`.
     """
-    env.reset(seed=spec.seed, options={"item_id": spec.item_id})
+    if (act is None) == (actions is None):
+        raise ValueError("pass exactly one of act (to play) and actions (to replay)")
     recorded: list[list[Any]] = []
-    info: dict[str, Any] = {}
-    pos = 0
-    for agent in env.agent_iter():
-        obs, _, term, trunc, info = env.last()
-        if term or trunc:
-            env.step(None)
-            continue
+
+    def choose(obs: Any, agent: str) -> Any:
+        pos = len(recorded)
         if actions is None:
             assert act is not None
             value = action_to_json(act(obs, agent))
@@ -115,12 +110,15 @@ def play_episode(
             who, value = actions[pos]
             if who != agent:
                 raise ValueError(f"recorded action {pos} is by {who!r}, but {agent!r} acts")
-        pos += 1
         recorded.append([agent, value])
-        env.step(action_from_json(value, env.action_space(agent)))
-    if actions is not None and pos != len(actions):
-        raise ValueError(f"{len(actions)} actions recorded, but the episode ended after {pos}")
-    return recorded, dict(info)
+        return action_from_json(value, env.action_space(agent))
+
+    result = rollout.play_episode(env, choose, seed=spec.seed, options={"item_id": spec.item_id})
+    if actions is not None and len(recorded) != len(actions):
+        raise ValueError(
+            f"{len(actions)} actions recorded, but the episode ended after {len(recorded)}"
+        )
+    return recorded, dict(result.info)
 
 
 def episode_record(
@@ -209,8 +207,10 @@ def run_suite(
 ) -> dict[str, Any]:
     """Play ``policy`` on every episode of ``suite`` and write a submission to ``out_dir``.
 
-    ``policy`` is a bench baseline name (``baselines.bench.BENCH_BASELINES``), a baseline of
-    ``baselines.make_policy`` or a ``module:Class`` spec (built as ``Class(env, seed=seed)``).
+    ``policy`` is a bench baseline name (:data:`econ_env.bench.baselines.BENCH_BASELINES`), a
+    policy registered for the episode's env (:func:`econ_env.policies.list_policies`) or a
+    ``module:Class`` spec; it is built per episode as ``factory(env.unwrapped.env_spec, seed)``
+    from the env's public description, never from the env.
     ``limit`` keeps the first ``limit`` items of every case; ``budgets`` replaces every case's
     budgets. Resumable (see the module docstring). Returns the ``results.json`` object.
     """
@@ -231,7 +231,9 @@ def run_suite(
             first.items()}  # fmt: skip
     for name, env in envs.items():  # fail before writing anything if the policy cannot be built
         try:
-            resolve_policy(policy, name, first[name].config)[0](env, first[name].seed)
+            resolve_policy(policy, name, first[name].config)[0](
+                env.unwrapped.env_spec, first[name].seed
+            )
         except Exception as exc:
             raise ValueError(f"cannot build policy {policy!r} for {name}: {exc}") from exc
     metadata = sub.build_metadata(suite=suite, policy=policy, limit=limit, budgets=budgets,
@@ -259,7 +261,7 @@ def run_suite(
                 config = episode_config(spec, policy)
                 factory, _ = resolve_policy(policy, spec.env, spec.config)
                 env = make_env(spec.env, spec.env_config(config))
-                agent = factory(env, spec.seed)
+                agent = factory(env.unwrapped.env_spec, spec.seed)
                 actions, info = play_episode(env, spec, act=agent.act)
                 record = episode_record(env, spec, config, policy, actions, info)
                 fh.write(sub.dump_json(record) + "\n")

@@ -130,11 +130,10 @@ def git_sha(path: str | Path | None = None) -> str | None:
 
 
 def prompt_versions() -> list[str]:
-    """The prompt versions of both games, sorted."""
-    from econ_env.envs.auction.prompts import PROMPT_VERSION as AUCTION
-    from econ_env.envs.debate.prompts import PROMPT_VERSION as DEBATE
+    """The prompt versions of every registered game, sorted."""
+    from econ_env.registry import ENVS
 
-    return sorted([AUCTION, DEBATE])
+    return sorted(info.prompt_version for info in ENVS.values())
 
 
 def prompt_hash() -> str:
@@ -170,7 +169,7 @@ def build_metadata(
     envs: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The ``metadata.json`` object; ``envs`` maps an env name to one built env of the suite."""
-    from econ_env import __version__
+    from econ_env.version import __version__
 
     first = next(iter(envs.values()))
     return {

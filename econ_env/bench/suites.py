@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from econ_env.registry import ENVS as _REGISTRY
+
 __all__ = ["ENVS", "EpisodeSpec", "Suite", "SuiteCase", "get_suite", "list_suites"]
 
-ENVS = ("auction_v0", "debate_v0")
+ENVS: tuple[str, ...] = tuple(name for name, info in _REGISTRY.items() if info.bench)
+"""The environments a case may use: the registry's envs marked ``bench=True``."""
 GOLD_MODES = ("bundled", "external")
 
 
@@ -47,7 +50,7 @@ class SuiteCase:
 
     Attributes:
         name: case name, unique in its suite and free of ``|`` (e.g. ``"auction-gsm8k"``).
-        env: ``"auction_v0"`` or ``"debate_v0"``.
+        env: a registry env name in :data:`ENVS` (``"auction_v0"``, ``"debate_v0"``).
         config: env config overrides (JSON-serialisable; includes ``"task"``; never ``"budget"``).
         item_ids: the task items, unique, non-empty.
         budgets: billed-token budgets, unique ints > 0.

@@ -2,6 +2,7 @@
 
 Used by ``econ-env run``: accuracy, stop reasons, rounds, billed / generated tokens, billed
 tokens per ledger role and, where the env reports them (debate_v0), the mean reward components.
+Episodes are played by :func:`econ_env.core.rollout.play_episode`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm.auto import tqdm
+
+from econ_env.core.rollout import play_episode
 
 
 @dataclass
@@ -73,17 +76,9 @@ def run_episodes(
     summary = RunSummary(env.unwrapped.metadata["name"], policy_name)
     first = env.possible_agents[0]
     for ep in tqdm(range(episodes), desc=f"{policy_name:>12}", disable=not progress):
-        env.reset(seed=seed + ep)
-        final: dict = {}
-        for agent in env.agent_iter():
-            obs, reward, term, trunc, info = env.last()
-            if agent == first:
-                summary.returns += reward
-            if term or trunc:
-                final = info
-                env.step(None)
-            else:
-                env.step(policy.act(obs, agent))
+        result = play_episode(env, policy.act, seed=seed + ep)
+        summary.returns += result.returns[first]
+        final = result.info
         game = env.unwrapped.game
         summary.episodes += 1
         summary.correct += int(bool(final.get("correct")))

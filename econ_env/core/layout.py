@@ -167,7 +167,7 @@ class Layout:
         return f"{type(self).__name__}(size={self.size}, fields={list(self.names)})"
 
 
-def layout_table(specs: Sequence[FieldSpec], width: int = 54) -> str:
+def layout_table(specs: Sequence[FieldSpec], width: int = 62) -> str:
     """The reStructuredText table of ``specs`` that the observation modules' docstrings show.
 
     Index ranges are exact while sizes are numbers, then ``..`` (they depend on the config).

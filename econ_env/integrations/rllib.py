@@ -16,8 +16,8 @@ the fixes our games need (DESIGN.md §8), each tested in ``tests_rllib/test_rlli
    PettingZoo's ``render()`` takes no argument (and the attribute is unset), so it raises. The
    wrapper calls ``render()`` on the PettingZoo env and exposes its ``render_mode``.
 
-:func:`env_creator` builds the env from an RLlib ``env_config`` (``{"env": "auction_v0" |
-"debate_v0", **env kwargs}``) and :func:`register_envs` registers it with Tune under
+:func:`env_creator` builds the env from an RLlib ``env_config`` (``{"env": <a name of
+econ_env.list_envs()>, **env kwargs}``) and :func:`register_envs` registers it with Tune under
 :data:`ENV_NAME`. :func:`shared_policy_config` returns the ``multi_agent`` and ``rl_module``
 arguments of a parameter-shared policy (one module for every agent).
 """
@@ -31,6 +31,7 @@ from gymnasium import spaces
 from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
 
 __all__ = [
+    "DEFAULT_ENV",
     "ENV_NAME",
     "SHARED_POLICY",
     "RLlibParallelEnv",
@@ -42,6 +43,8 @@ __all__ = [
 
 ENV_NAME = "econ_env"
 """The name :func:`register_envs` gives the creator (``config.environment(ENV_NAME, ...)``)."""
+DEFAULT_ENV = "auction_v0"
+"""The env :func:`env_creator` builds when ``env_config`` names none."""
 SHARED_POLICY = "shared"
 """The module id of the parameter-shared policy of :func:`shared_policy_config`."""
 
@@ -105,19 +108,19 @@ class RLlibParallelEnv(ParallelPettingZooEnv):
 
 
 def env_creator(env_config: dict[str, Any] | None = None) -> RLlibParallelEnv:
-    """Build an :class:`RLlibParallelEnv` from ``{"env": name, **kwargs}`` (default auction_v0).
+    """Build an :class:`RLlibParallelEnv` of the registry's native parallel env
+    ``{"env": name, **kwargs}`` (default :data:`DEFAULT_ENV`).
 
-    Raises ``ValueError`` naming the allowed games for an unknown ``env``; the game's own config
-    validation rejects unknown or invalid kwargs.
+    Raises ``ValueError`` naming the registered envs for an unknown ``env``; the game's own
+    config validation rejects unknown or invalid kwargs.
     """
-    from econ_env import auction_v0, debate_v0
+    from econ_env.registry import list_envs, make_parallel
 
-    games = {"auction_v0": auction_v0, "debate_v0": debate_v0}
     kwargs = dict(env_config or {})
-    name = kwargs.pop("env", "auction_v0")
-    if name not in games:
-        raise ValueError(f"env_config['env'] must be one of {sorted(games)}, got {name!r}")
-    return RLlibParallelEnv(games[name].parallel_env(**kwargs))
+    name = kwargs.pop("env", DEFAULT_ENV)
+    if name not in list_envs():
+        raise ValueError(f"env_config['env'] must be one of {list_envs()}, got {name!r}")
+    return RLlibParallelEnv(make_parallel(name, **kwargs))
 
 
 def register_envs(name: str = ENV_NAME) -> str:

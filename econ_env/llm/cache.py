@@ -21,7 +21,8 @@ retried on ``database is locked`` so many processes (vectorised env workers) can
 and a writer killed mid-transaction leaves the last committed rows intact. Floats are stored as
 their ``repr`` text (an exact round trip, ``-0.0``, infinities and NaN included; SQLite's
 ``REAL`` would turn ``-0.0`` into ``0`` and NaN into ``NULL``). Per-model hit and miss
-counters are kept in the file; ``econ-env cache stats`` prints them.
+counters are kept in the file; :func:`cache_stats` reads them and ``econ-env cache stats`` prints
+them (:func:`clear_cache` empties the file).
 
 In replay mode an inner backend given as a spec string is not built when the file already knows
 the identity recorded for that spec, so a replay needs neither the server nor the model weights.
@@ -44,13 +45,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
+from econ_env.llm.cache_file import cache_stats, clear_cache, default_cache_path, format_stats
 
 __all__ = [
     "CACHE_MODES",
     "CacheMiss",
     "CachedBackend",
     "backend_identity",
+    "cache_stats",
+    "clear_cache",
     "default_cache_path",
+    "format_stats",
     "request_key",
 ]
 
@@ -94,12 +99,6 @@ class CacheMiss(LookupError):
         self.key = key
 
 
-def default_cache_path() -> Path:
-    """``$ECON_ENV_HOME/cache/generations.sqlite`` (default home ``~/.cache/econ-env``)."""
-    root = os.environ.get("ECON_ENV_HOME") or os.path.join(Path.home(), ".cache", "econ-env")
-    return Path(root) / "cache" / "generations.sqlite"
-
-
 def backend_identity(backend: Backend) -> dict[str, Any]:
     """The backend's ``identity`` dict when it has one, else ``{"name": backend.name}``."""
     ident = getattr(backend, "identity", None)
@@ -118,7 +117,7 @@ def _num(name: str, x: Any) -> float:
 
 
 def canonical_request(identity: Mapping[str, Any], req: GenRequest) -> str:
-    """The canonical JSON text hashed into the key (``meta`` is never part of it)."""
+    """The canonical JSON text hashed into the key (``hints`` are never part of it)."""
     body = {
         "v": KEY_VERSION,
         "identity": identity,
@@ -396,8 +395,6 @@ class CachedBackend:
     # ------------------------------------------------------------------ statistics
     def stats(self) -> dict[str, Any]:
         """Rows, file size, hits/misses per model (and this object's own hit/miss counts)."""
-        from econ_env.llm.cache_commands import cache_stats
-
         with self._lock:
             return {
                 **cache_stats(self.path),

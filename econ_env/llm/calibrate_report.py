@@ -1,24 +1,26 @@
-"""Real-vs-simulated comparison for ``econ-env calibrate``: the metrics of a set of trace rows
-(:func:`summarize`, :func:`auc`), the simulated replay of recorded episodes
-(:func:`simulate_report`), the side-by-side table (:func:`format_comparison`) and the
-:class:`FitReport` that :func:`~econ_env.llm.calibrate_fit.fit_sim_params` fills.
-:mod:`econ_env.llm.calibrate` re-exports all of them.
+"""Deprecated since econ-env 0.2: the report moved to :mod:`econ_env.calibration.report`.
+
+This module re-exports its names for one release and warns ``DeprecationWarning`` when
+imported.
 """
 
-from __future__ import annotations
+import warnings
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from scipy import stats
-
-from econ_env.llm.simulated import SimParams, SimulatedBackend
-from econ_env.tasks.registry import make_task
+from econ_env.calibration.report import (
+    ANSWER_ROLES,
+    DIFFICULTY_BINS,
+    LENGTH_ROLES,
+    auc,
+    format_comparison,
+    simulate_report,
+    summarize,
+)
+from econ_env.calibration.types import FitReport, SkillEstimate
 
 __all__ = [
+    "ANSWER_ROLES",
+    "DIFFICULTY_BINS",
+    "LENGTH_ROLES",
     "FitReport",
     "SkillEstimate",
     "auc",
@@ -27,152 +29,8 @@ __all__ = [
     "summarize",
 ]
 
-ANSWER_ROLES = ("draft", "revise", "answer", "commitment")
-LENGTH_ROLES = ("draft", "revise", "answer", "strategy", "commitment")
-DIFFICULTY_BINS = ((0.0, 1 / 3, "easy"), (1 / 3, 2 / 3, "medium"), (2 / 3, 1.01, "hard"))
-
-
-@dataclass(frozen=True)
-class SkillEstimate:
-    """A logit estimate with its 95% Wald interval and the number of rows behind it."""
-
-    name: str
-    value: float
-    low: float
-    high: float
-    n: int
-
-
-@dataclass
-class FitReport:
-    """How each field was obtained, the skill estimates and the equal-skill test.
-
-    ``fitted`` maps a field to a one-line description of its estimator and data; ``kept`` maps
-    a field to the reason it kept the base value. ``comparison`` is filled by
-    :func:`~econ_env.llm.calibrate.simulate_report` (metric -> (real, n_real, sim, n_sim)).
-    """
-
-    params: SimParams
-    n_rows: int
-    fitted: dict[str, str] = field(default_factory=dict)
-    kept: dict[str, str] = field(default_factory=dict)
-    estimates: list[SkillEstimate] = field(default_factory=list)
-    skill_mode: str = "auto"
-    equal_skill_p: float = math.nan
-    notes: list[str] = field(default_factory=list)
-    comparison: dict[str, tuple[float, int, float, int]] = field(default_factory=dict)
-
-
-def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """Mann-Whitney AUC of ``scores`` for positive ``labels`` (ties count 1/2; NaN if one class)."""
-    s, y = np.asarray(scores, float), np.asarray(labels, bool)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if n1 == 0 or n0 == 0:
-        return math.nan
-    ranks = stats.rankdata(s)
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-def _fresh(r: Any) -> bool:
-    return r.role == "draft" or (r.role == "answer" and not r.heard)
-
-
-def summarize(rows: Sequence[Any]) -> dict[str, tuple[float, int]]:
-    """Named metrics ``{name: (value, n)}`` of a set of rows (NaN when ``n == 0``)."""
-    out: dict[str, tuple[float, int]] = {}
-
-    def put(name: str, values: Sequence[float]) -> None:
-        out[name] = (float(np.mean(values)) if len(values) else math.nan, len(values))
-
-    ans = [r for r in rows if r.role in ANSWER_ROLES]
-    put("accuracy", [r.correct for r in ans])
-    for role in ANSWER_ROLES:
-        put(f"accuracy[{role}]", [r.correct for r in ans if r.role == role])
-    for lo, hi, name in DIFFICULTY_BINS:
-        put(f"accuracy[{name} items]", [r.correct for r in ans if lo <= r.difficulty < hi])
-    for i in sorted({r.agent_index for r in rows if r.agent_index >= 0}):
-        put(
-            f"fresh accuracy[agent {i}]",
-            [r.correct for r in rows if _fresh(r) and r.agent_index == i],
-        )
-    finals: dict[str, list[bool]] = {}
-    last = None
-    for r in rows:  # an episode's rows are contiguous; replays repeat episodes
-        if (r.game, r.episode, r.episode_seed) != last:
-            finals.setdefault(r.game, []).append(bool(r.episode_correct))
-            last = (r.game, r.episode, r.episode_seed)
-    for game in sorted(finals):
-        put(f"final accuracy[{game}]", finals[game])
-    for role in LENGTH_ROLES:
-        sel = [r for r in rows if r.role == role]
-        put(f"completion tokens[{role}]", [r.completion_tokens for r in sel])
-        put(f"truncated[{role}]", [r.finish_reason == "length" for r in sel])
-        put(f"prompt tokens[{role}]", [r.prompt_tokens for r in sel])
-    fin = [r for r in ans if r.finish_reason == "stop"]
-    labels = [r.correct for r in fin]
-    out["AUC[mean_logprob]"] = (auc([r.mean_logprob for r in fin], labels), len(fin))
-    out["AUC[-mean_entropy]"] = (auc([-r.mean_entropy for r in fin], labels), len(fin))
-    put("mean_logprob", [r.mean_logprob for r in fin])
-    put("mean_entropy", [r.mean_entropy for r in fin])
-    for role in ("revise", "answer"):
-        put(
-            f"adopted plurality[{role}]",
-            [
-                r.adopted_plurality
-                for r in rows
-                if r.role == role and r.adopted_plurality is not None
-            ],
-        )
-        put(
-            f"kept own[{role}]",
-            [r.kept_own for r in rows if r.role == role and r.kept_own is not None],
-        )
-    return out
-
-
-def simulate_report(
-    params: SimParams,
-    rows: Sequence[Any],
-    *,
-    task: Any = "gsm_symbolic",
-    task_kwargs: Mapping[str, Any] | None = None,
-    env_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
-    policies: Mapping[str, str] | None = None,
-    repeats: int = 3,
-    seed: int = 0,
-    report: FitReport | None = None,
-) -> dict[str, tuple[float, int, float, int]]:
-    """Replay the episodes of ``rows`` (same games, items, env seeds and policies) ``repeats``
-    times with ``SimulatedBackend(params, seed=seed + k)`` and compare.
-
-    Returns ``{metric: (real, n_real, simulated, n_simulated)}`` for the metrics of
-    :func:`summarize`; also stored in ``report.comparison`` when a report is given.
-    """
-    from econ_env.llm.calibrate import _record_plan
-
-    if not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
-    source = make_task(task, **dict(task_kwargs or {}))
-    plans: dict[str, list[tuple[int, int, str]]] = {}
-    for r in rows:
-        plans.setdefault(r.game, [])
-        key = (r.episode, r.episode_seed, r.item_id)
-        if key not in plans[r.game]:
-            plans[r.game].append(key)
-    sim_rows: list[Any] = []
-    for k in range(repeats):
-        backend = SimulatedBackend(params, seed=seed + k)
-        sim_rows += _record_plan(backend, plans, source, env_kwargs, policies)
-    real, sim = summarize(rows), summarize(sim_rows)
-    out = {m: (real[m][0], real[m][1], sim[m][0], sim[m][1]) for m in real if real[m][1] > 0}
-    if report is not None:
-        report.comparison = out
-    return out
-
-
-def format_comparison(comparison: Mapping[str, tuple[float, int, float, int]]) -> str:
-    """A fixed-width table: metric, real, simulated, difference, rows (real / simulated)."""
-    lines = [f"{'metric':<34} {'real':>9} {'sim':>9} {'sim-real':>9} {'n real/sim':>13}"]
-    for name, (real, nr, sim, ns) in comparison.items():
-        lines.append(f"{name:<34} {real:>9.3f} {sim:>9.3f} {sim - real:>+9.3f} {nr:>6}/{ns:<6}")
-    return "\n".join(lines)
+warnings.warn(
+    "econ_env.llm.calibrate_report is deprecated; use econ_env.calibration.report",
+    DeprecationWarning,
+    stacklevel=2,
+)

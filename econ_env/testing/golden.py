@@ -18,43 +18,38 @@ import math
 from pathlib import Path
 from typing import Any
 
+from econ_env.registry import make
 from econ_env.testing.checks import play
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
-# name -> (env module name, config, seed)
+# name -> (registry env name, config, seed)
 GOLDEN_CASES: dict[str, tuple[str, dict[str, Any], int]] = {
-    "auction_default": ("econ_env.auction_v0", {}, 7),
+    "auction_default": ("auction_v0", {}, 7),
     "auction_vcg_discrete": (
-        "econ_env.auction_v0",
+        "auction_v0",
         {"n_agents": 4, "mechanism": "vcg", "top_k": 2, "action_type": "discrete", "budget": 1024},
         3,
     ),
     "auction_individual_beliefs": (
-        "econ_env.auction_v0",
+        "auction_v0",
         {"mechanism": "first_price", "reward_mode": "individual", "belief_dim": 3, "task": "gsm8k"},
         5,
     ),
     # the hashed embedder is exact across machines; MiniLM floats may differ in the last bits
-    "debate_default": ("econ_env.debate_v0", {"embedder": "hashed"}, 7),
+    "debate_default": ("debate_v0", {"embedder": "hashed"}, 7),
     "debate_groups_discrete": (
-        "econ_env.debate_v0",
+        "debate_v0",
         {"n_agents": 4, "groups": 2, "action_type": "discrete", "embedder": "hashed"},
         3,
     ),
 }
 
 
-def _env_module(name: str) -> Any:
-    import importlib
-
-    return importlib.import_module(name)
-
-
 def record(case: str) -> list[dict]:
     """Play a golden case and return its views."""
-    module, config, seed = GOLDEN_CASES[case]
-    return play(_env_module(module).env(**config), seed)
+    env_name, config, seed = GOLDEN_CASES[case]
+    return play(make(env_name, **config), seed)
 
 
 def _diff(expected: Any, actual: Any, path: str = "") -> str | None:

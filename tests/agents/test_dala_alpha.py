@@ -6,9 +6,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import econ_env
 from econ_env import auction_v0
 from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig, train_alpha, utility_of
-from econ_env_baselines import make_policy
 
 torch.set_num_threads(1)
 
@@ -33,7 +33,7 @@ def test_trained_alpha_beats_random_and_its_untrained_self():
     untrained = team_return(agent.act)
     agent, history = train_alpha(env, agent)
     trained = team_return(agent.act)
-    random = team_return(make_policy("random", auction_v0.env(), seed=0).act)
+    random = team_return(econ_env.make_policy("random", econ_env.env_spec("auction_v0")).act)
     print(f"team return: trained {trained:.3f} untrained {untrained:.3f} random {random:.3f}")
     print(f"alphas {agent.alphas.round(3).tolist()} after {history[-1]['steps']} agent steps")
     # measured: trained 0.803, untrained 0.570, random 0.436 (default env, λ = 1, seed 0)
@@ -158,3 +158,41 @@ def test_bids_and_actions_are_always_valid(vec, log_alpha, utility, discrete, ma
     assert env.action_space("bidder_0").contains(action)
     if discrete:
         assert mask[action] == 1
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"belief_dim": 3, "n_agents": 4}, {"action_type": "discrete", "bid_levels": 7}]
+)
+def test_from_spec_builds_the_same_agent_as_from_env_without_an_env(config):
+    """A trained agent is rebuilt for evaluation from the public description alone."""
+    spec = econ_env.env_spec("auction_v0", **config)
+    a = AlphaAgent.from_spec(spec, AlphaConfig(device="cpu"))
+    env = auction_v0.env(**config)
+    b = AlphaAgent.from_env(env, AlphaConfig(device="cpu"))
+    assert a.layout == b.layout == spec.layout
+    assert (a.agents, a.action_type, a.action_dim, a.bid_levels, a.neutral_belief) == (
+        b.agents,
+        b.action_type,
+        b.action_dim,
+        b.bid_levels,
+        b.neutral_belief,
+    )
+    env.reset(seed=2)
+    for agent in env.possible_agents:
+        obs = env.observe(agent)
+        np.testing.assert_array_equal(a.act(obs, agent), b.act(obs, agent))
+        np.testing.assert_array_equal(a.act(obs), b.act(obs, agent))
+
+
+def test_from_spec_rejects_a_debate_spec_and_an_env_object():
+    with pytest.raises(ValueError, match="auction_v0"):
+        AlphaAgent.from_spec(econ_env.env_spec("debate_v0", embedder="hashed"))
+    with pytest.raises(TypeError, match="EnvSpec"):
+        AlphaAgent.from_spec(auction_v0.env())
+
+
+def test_a_checkpoint_restores_the_layout_it_was_trained_with(tmp_path):
+    spec = econ_env.env_spec("auction_v0", n_agents=2)
+    agent = AlphaAgent.from_spec(spec, AlphaConfig(device="cpu"))
+    loaded = AlphaAgent.load(agent.save(tmp_path / "a.safetensors"), device="cpu")
+    assert loaded.layout == agent.layout and loaded.neutral_belief == agent.neutral_belief

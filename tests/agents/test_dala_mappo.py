@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+import econ_env
 from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
 from econ_env_agents.dala import DalaMAPPOAgent, MAPPOConfig, train_mappo
-from econ_env_baselines import make_policy
 
 torch.set_num_threads(1)
 
@@ -41,6 +41,33 @@ def test_config_rejects_bad_values(field, value):
 def test_discrete_env_is_rejected():
     with pytest.raises(ValueError, match="continuous"):
         DalaMAPPOAgent.from_env(auction_v0.env(action_type="discrete"))
+
+
+def test_from_spec_sizes_the_agent_like_from_env_without_an_env():
+    spec = econ_env.env_spec("auction_v0", n_agents=4, belief_dim=2)
+    a = DalaMAPPOAgent.from_spec(spec, MAPPOConfig(device="cpu", seed=3))
+    env = auction_v0.env(n_agents=4, belief_dim=2)
+    b = DalaMAPPOAgent.from_env(env, MAPPOConfig(device="cpu", seed=3))
+    assert a.meta == b.meta and a.layout == spec.layout
+    assert a.meta["state_dim"] == spec.state_space.shape[0] and a.meta["act_dim"] == 3
+    for x, y in zip(a.actor.state_dict().values(), b.actor.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+    with pytest.raises(ValueError, match="continuous"):
+        DalaMAPPOAgent.from_spec(econ_env.env_spec("auction_v0", action_type="discrete"))
+    with pytest.raises(TypeError, match="EnvSpec"):
+        DalaMAPPOAgent.from_spec(auction_v0.env())
+
+
+def test_a_trained_agent_is_rebuilt_for_evaluation_from_its_checkpoint_and_the_spec(tmp_path):
+    env_fn = lambda: auction_v0.env()  # noqa: E731
+    cfg = MAPPOConfig(updates=1, episodes_per_update=4, n_envs=1, seed=2, device="cpu")
+    agent, _ = train_mappo(env_fn, cfg)
+    loaded = DalaMAPPOAgent.load(agent.save(tmp_path / "m.safetensors"), device="cpu")
+    assert loaded.layout == econ_env.env_spec("auction_v0").layout
+    env = env_fn()
+    env.reset(seed=0)
+    for a in env.possible_agents:
+        np.testing.assert_array_equal(agent.act(env.observe(a)), loaded.act(env.observe(a), a))
 
 
 def test_act_accepts_both_signatures_and_rejects_unknown_agents():
@@ -75,11 +102,11 @@ def test_trained_agent_beats_random_bidder(trained, tmp_path):
     env_fn, agent, history = trained
     assert len(history) == 20 and history[-1]["env_steps"] > 0
     mappo = evaluate(
-        env_fn, lambda env, seed: agent, name="mappo", episodes=200, seed=EVAL_SEEDS, progress=False
+        env_fn, lambda spec, s: agent, name="mappo", episodes=200, seed=EVAL_SEEDS, progress=False
     )
     rand = evaluate(
         env_fn,
-        lambda env, seed: make_policy("random", env, seed),
+        lambda spec, seed: econ_env.make_policy("random", spec, seed),
         name="random",
         episodes=200,
         seed=EVAL_SEEDS,

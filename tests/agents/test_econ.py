@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pettingzoo import AECEnv
 
+import econ_env
 from econ_env import debate_v0
+from econ_env.core.rollout import play_episode
 from econ_env.envs.debate.env import DebateEnv
 from econ_env_agents.econ import (
     ECON_ENV_CONFIG,
@@ -19,8 +21,8 @@ from econ_env_agents.econ import (
     BeliefNetwork,
     EconAgent,
     EconConfig,
+    EconEnvSpec,
     EconLearner,
-    EnvSpec,
     Episode,
     EpisodeReplay,
     QMixer,
@@ -44,7 +46,7 @@ def make_env(**overrides):
 
 @pytest.fixture(scope="module")
 def learner():
-    agent = EconAgent(SMALL, EnvSpec.from_env(make_env(), SMALL))
+    agent = EconAgent(SMALL, EconEnvSpec.from_env(make_env(), SMALL))
     learner = EconLearner(agent)
     env = make_env()
     for i in range(6):
@@ -147,7 +149,7 @@ def test_belief_network_heads_and_agent_id_embedding():
 
 
 def test_weights_come_from_the_seed_and_leave_the_global_rng_alone():
-    spec = EnvSpec.from_env(make_env(), SMALL)
+    spec = EconEnvSpec.from_env(make_env(), SMALL)
     before = torch.get_rng_state()
     a, b = EconAgent(SMALL, spec), EconAgent(SMALL, spec)
     assert torch.equal(torch.get_rng_state(), before)
@@ -256,13 +258,8 @@ def test_act_interfaces_agree_and_play_the_aec_env(learner, tmp_path):
         for got in (by_dict[a], by_name[a], by_onehot[a]):
             assert np.array_equal(got, want)
     aec = debate_v0.env(**ECON_ENV_CONFIG)
-    aec.reset(seed=5)
-    steps = 0
-    for name in aec.agent_iter():
-        o, _, term, trunc, _ = aec.last()
-        aec.step(None if term or trunc else agent.act(o, name))
-        steps += 1
-    assert steps == agent.spec.n_agents * (ECON_ENV_CONFIG["max_rounds"] + 1)
+    steps = play_episode(aec, agent.act, seed=5).actions
+    assert steps == agent.spec.n_agents * ECON_ENV_CONFIG["max_rounds"]
     params = agent.generation_params(obs["executor_0"], "executor_0")
     assert 0.1 <= params["temperature"] <= 1.3 and 0.5 <= params["top_p"] <= 1.0
     assert 1.0 <= params["repetition_penalty"] <= 1.3  # debate_v0's default BeliefMap ranges
@@ -312,22 +309,33 @@ class _StatefulDebate(DebateEnv):
 
 def test_mixer_state_is_env_state_when_the_env_has_one_else_the_observations():
     plain = make_env()
-    spec = EnvSpec.from_env(plain, SMALL)
+    spec = EconEnvSpec.from_env(plain, SMALL)
     has_state = DebateEnv.state is not AECEnv.state  # debate_v0 may gain state() upstream
     assert spec.state_source == ("env" if has_state else "concat")
     if not has_state:
         om = np.arange(spec.n_agents * spec.obs_dim, dtype=np.float32).reshape(spec.n_agents, -1)
         assert np.array_equal(global_state(spec, plain, om), om.reshape(-1))
     stateful = _StatefulDebate(**ECON_ENV_CONFIG)
-    spec2 = EnvSpec.from_env(stateful, SMALL)
+    spec2 = EconEnvSpec.from_env(stateful, SMALL)
     assert spec2.state_source == "env" and spec2.state_dim == 2
     agent = EconAgent(SMALL, spec2)
     ep = collect_episode(agent, stateful, 0.0, np.random.default_rng(0), seed=2)
     assert np.allclose(ep.state[: ep.length, 1], np.arange(ep.length))
 
 
+def test_the_econ_spec_is_not_the_public_env_spec_and_keeps_its_old_name():
+    from econ_env_agents.econ import EnvSpec
+
+    assert EnvSpec is EconEnvSpec and EconEnvSpec is not econ_env.EnvSpec
+    spec = EconEnvSpec.from_env(make_env(), SMALL)
+    public = econ_env.env_spec("debate_v0", **ECON_ENV_CONFIG)
+    assert spec.agents == public.agents and spec.obs_dim == public.observation_space.shape[0]
+    assert spec.round_index == public.layout.index("round")
+    assert spec.agent_id_start == public.layout.slice("agent_id").start
+
+
 def test_device_auto_resolves_and_unknown_devices_are_refused():
-    spec = EnvSpec.from_env(make_env(), SMALL)
+    spec = EconEnvSpec.from_env(make_env(), SMALL)
     agent = EconAgent(EconConfig(**{**SMALL.to_dict(), "device": "auto"}), spec)
     want = "cuda" if torch.cuda.is_available() else "cpu"
     assert agent.device.type == want
@@ -346,10 +354,10 @@ def test_econ_learns_on_debate_v0_against_its_untrained_self():
     fixed belief already, which would leave nothing to show."""
     cfg = EconConfig(seed=1, device="cpu", belief_levels=(-1.0, 1.0), lr=3e-3)
     seeds = range(10_000, 10_100)
-    untrained = evaluate(EconAgent(cfg, EnvSpec.from_env(make_env(), cfg)), make_env, seeds)
+    untrained = evaluate(EconAgent(cfg, EconEnvSpec.from_env(make_env(), cfg)), make_env, seeds)
     agent, history = train_econ(make_env, cfg, episodes=300)
     trained = evaluate(agent, make_env, seeds)
-    random_policy = RandomBelief(debate_v0.env(**ECON_ENV_CONFIG), seed=0)
+    random_policy = RandomBelief(econ_env.env_spec("debate_v0", **ECON_ENV_CONFIG), seed=0)
     random_beliefs = evaluate(random_policy, make_env, seeds)
     td = np.asarray(history["team_td"])
     fifth = len(td) // 5

@@ -14,11 +14,11 @@ from gymnasium import spaces
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import econ_env
 from econ_env.bench import submission as sub
 from econ_env.bench.runner import action_from_json, action_to_json, run_suite
 from econ_env.bench.suites import get_suite
-from econ_env.bench.verify import load_schema
-from econ_env_baselines import make_policy
+from econ_env.bench.verify import load_schema, verify_submission
 
 DEV = "econ-bench-v0/dev"
 
@@ -37,11 +37,13 @@ class _Counter:
 
 
 class CountingPolicy:
-    """A module:Class policy for the tests: truthful/neutral baselines, counted."""
+    """A module:Class policy for the tests: each env's default policy (truthful / neutral),
+    counted. It is built from the env's public spec only (never from the env)."""
 
-    def __init__(self, env, seed: int = 0) -> None:
-        name = env.unwrapped.metadata["name"]
-        self.inner = make_policy("neutral" if name.startswith("debate") else "truthful", env, seed)
+    def __init__(self, spec, seed: int = 0) -> None:
+        assert isinstance(spec, econ_env.EnvSpec), f"built from a {type(spec).__name__}"
+        default = econ_env.env_info(spec.env).default_policy
+        self.inner = econ_env.make_policy(default, spec, seed)
         self.episode: int | None = None
 
     def act(self, obs, agent):
@@ -137,6 +139,25 @@ def test_resume_after_a_crash_redoes_no_episode_and_matches_an_uninterrupted_run
     assert _Counter.calls == total_calls - sum(len(t["actions"]) for t in done)
     assert (crash_dir / sub.TRACES).read_text() == (full_dir / sub.TRACES).read_text()
     assert resumed == full
+
+
+def test_a_module_class_policy_is_built_from_the_spec_and_its_run_verifies(tmp_path, counting):
+    run_suite(DEV, counting, tmp_path, limit=1, progress=False)
+    traces = _lines(tmp_path / sub.TRACES)
+    assert _Counter.started == len(traces) == len(get_suite(DEV).episodes(1))
+    assert _Counter.calls == sum(len(t["actions"]) for t in traces)
+    report = verify_submission(tmp_path)
+    assert report.ok, report
+
+
+def test_the_same_run_with_a_registered_name_writes_the_same_traces(tmp_path, counting):
+    """The counting policy plays each env's default policy: its traces equal those of the bench
+    baseline ``truthful`` on the auction cases (the truthful bidder there)."""
+    run_suite(DEV, counting, tmp_path / "counting", limit=1, progress=False)
+    run_suite(DEV, "truthful", tmp_path / "named", limit=1, progress=False)
+    a = [t for t in _lines(tmp_path / "counting" / sub.TRACES) if t["env"] == "auction_v0"]
+    b = [t for t in _lines(tmp_path / "named" / sub.TRACES) if t["env"] == "auction_v0"]
+    assert a and [t["actions"] for t in a] == [t["actions"] for t in b]
 
 
 def test_resume_refuses_a_different_run(tmp_path):

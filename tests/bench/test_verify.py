@@ -319,3 +319,24 @@ def test_published_schemas_match_the_packaged_ones(name):
 
     published = Path(__file__).resolve().parents[2] / "docs" / "schemas" / f"{name}.schema.json"
     assert json.loads(published.read_text()) == load_schema(name)
+
+
+def test_a_module_class_policy_in_the_metadata_is_never_imported(copy, tmp_path, monkeypatch):
+    """The policy name is untrusted data: verify re-scores and replays without importing it."""
+    import sys
+
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_policy_mod.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Policy:\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = "evil_policy_mod:Policy"
+    _edit_json(copy, sub.METADATA, lambda m: m.update(policy=name))
+    traces = _traces(copy)
+    for t in traces:
+        t["policy"] = name
+    _write_traces(copy, traces, fix_results=True)
+    report = verify_submission(copy)
+    assert report.ok, report
+    assert report.checked_episodes == len(traces)
+    assert not marker.exists() and "evil_policy_mod" not in sys.modules

@@ -1,6 +1,7 @@
 """Gymnasium single-agent views: exact rewards, flags, checker, registry, vector envs, pickling."""
 
 import pickle
+from typing import ClassVar
 
 import gymnasium
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import econ_env
+from econ_env.core.rollout import play_episode
+from econ_env.core.spec import EnvSpec
 from econ_env_baselines import TruthfulBidder
 
 
@@ -17,21 +20,20 @@ def fixed_bid(value):
 
 def multi_agent_learner_rewards(env, learner, seed, learner_action):
     """The learner's reward at each of its turns in the PettingZoo env (truthful co-players)."""
-    env.reset(seed=seed)
-    others = {a: TruthfulBidder(env, seed=0) for a in env.possible_agents}
-    rewards, flags = [], None
-    for agent in env.agent_iter():
-        obs, reward, term, trunc, _ = env.last()
+    others = TruthfulBidder(env.unwrapped.env_spec, seed=0)
+    rewards, flags = [], []
+
+    def observe(agent, obs, reward, term, trunc, info):
         if agent == learner:
             rewards.append(reward)
             if term or trunc:
-                flags = (term, trunc)
-        env.step(
-            None
-            if term or trunc
-            else (learner_action if agent == learner else others[agent].act(obs, agent))
-        )
-    return rewards[1:], flags  # the first turn's reward belongs to no action
+                flags.append((term, trunc))
+
+    def act(obs, agent):
+        return learner_action if agent == learner else others.act(obs, agent)
+
+    play_episode(env, act, seed=seed, observe=observe)
+    return rewards[1:], flags[0]  # the first turn's reward belongs to no action
 
 
 @pytest.mark.parametrize("learner", ["bidder_0", "bidder_1", "bidder_2"])
@@ -135,3 +137,54 @@ def test_pickles_and_other_seats_and_errors():
     assert mixed.observation_space.contains(obs)
     with pytest.raises(ValueError, match=r"no policy for \['bidder_2'\]"):
         econ_env.single_agent(econ_env.auction_v0.env, others={"bidder_1": "random"})
+
+
+class SpecOnlyCoPlayer:
+    """A ``module:Class`` co-player that accepts nothing but the env's public spec."""
+
+    built: ClassVar[list] = []
+
+    def __init__(self, spec, seed=0):
+        assert isinstance(spec, EnvSpec), f"built from {type(spec).__name__}, not an EnvSpec"
+        SpecOnlyCoPlayer.built.append((spec, seed))
+        self.inner = econ_env.make_policy("silent", spec, seed)
+
+    def act(self, obs, agent):
+        return self.inner.act(obs, agent)
+
+
+def test_co_players_are_built_from_the_env_spec():
+    SpecOnlyCoPlayer.built.clear()
+    env = econ_env.single_agent(
+        lambda: econ_env.make("auction_v0", n_agents=3),
+        learner="bidder_1",
+        others=f"{__name__}:SpecOnlyCoPlayer",
+    )
+    spec = econ_env.env_spec("auction_v0", n_agents=3)
+    assert [(s == spec, seed) for s, seed in SpecOnlyCoPlayer.built] == [(True, 0), (True, 2)]
+    env.reset(seed=0)
+    info = env.step(fixed_bid(0.0))[-1]
+    assert not info["heard"]  # everyone silent: the co-players are the silent bidders
+
+    factory_calls = []
+
+    def factory(spec, seed):
+        factory_calls.append((type(spec), seed))
+        return econ_env.make_policy("truthful", spec, seed)
+
+    econ_env.single_agent(lambda: econ_env.make("auction_v0"), others=factory)
+    assert factory_calls == [(EnvSpec, 1), (EnvSpec, 2)]
+
+
+def test_the_default_co_player_is_the_registry_default():
+    configs = {"debate_v0": {"embedder": "hashed"}}
+    for name in econ_env.list_envs():
+        env = econ_env.single_agent(lambda n=name: econ_env.make(n, **configs.get(n, {})))
+        default = econ_env.env_info(name).default_policy
+        expected = type(econ_env.make_policy(default, env.env_spec))
+        assert {type(p) for p in env._others.values()} == {expected}
+
+
+def test_an_unknown_co_player_names_the_registered_policies():
+    with pytest.raises(ValueError, match=r"unknown policy 'nope'.*truthful"):
+        econ_env.single_agent(lambda: econ_env.make("auction_v0"), others="nope")

@@ -23,17 +23,22 @@ from hypothesis import strategies as st
 
 import econ_env
 from econ_env.cli import main as cli_main
-from econ_env.llm import registry
-from econ_env.llm.base import BackendUnavailable, Completion, GenRequest
+from econ_env.core.ledger import Role
+from econ_env.llm import cache_commands, registry
+from econ_env.llm.base import BackendUnavailable, Completion, GenRequest, SimHints
 from econ_env.llm.cache import (
     CachedBackend,
     CacheMiss,
     backend_identity,
+    cache_stats,
+    canonical_request,
+    clear_cache,
     default_cache_path,
+    format_stats,
     request_key,
 )
-from econ_env.llm.cache_commands import cache_stats
 from econ_env.llm.registry import make_backend
+from econ_env.tasks.base import TaskItem
 from econ_env.testing.checks import play
 
 
@@ -95,9 +100,27 @@ reqs = st.builds(
 IDENT = {"backend": "openai", "model": "m", "revision": None}
 
 
-@given(reqs, st.dictionaries(st.text(max_size=5), st.integers()))
-def test_meta_never_enters_the_key(req, meta):
-    assert request_key(IDENT, req) == request_key(IDENT, replace(req, meta=meta))
+ITEMS = [
+    TaskItem("t/1", "What is 2+2?", "4", "numeric", {"difficulty": 0.3}),
+    TaskItem("c/1", "Pick: A) x B) y", "B", "choice", {"choices": ("x", "y")}),
+]
+answers = st.none() | st.text(max_size=5)
+hints_st = st.builds(
+    SimHints,
+    item=st.none() | st.sampled_from(ITEMS),
+    role=st.sampled_from(list(Role)),
+    agent_index=st.integers(-1, 8),
+    own_answer=answers,
+    heard=st.lists(answers, max_size=4).map(tuple),
+)
+
+
+@given(reqs, hints_st, hints_st)
+def test_hints_never_enter_the_key(req, hints, other):
+    key = request_key(IDENT, req)
+    assert key == request_key(IDENT, replace(req, hints=hints))
+    assert key == request_key(IDENT, replace(req, hints=other))
+    assert canonical_request(IDENT, req) == canonical_request(IDENT, replace(req, hints=hints))
 
 
 @given(reqs, st.data())
@@ -415,6 +438,13 @@ def test_cli_stats_and_clear(tmp_path, capsys):
     assert "deleted 3 rows" in capsys.readouterr().out and cache_stats(path)["rows"] == 0
     assert cli_main(["cache", "stats", "--path", str(tmp_path / "none.sqlite")]) == 1
     assert "no cache file" in capsys.readouterr().out
+
+
+def test_the_cli_module_re_exports_the_cache_file_functions():
+    # the functions live in econ_env.llm.cache (which never imports the CLI module)
+    assert cache_commands.cache_stats is cache_stats
+    assert cache_commands.format_stats is format_stats
+    assert cache_commands.clear_cache is clear_cache
 
 
 def test_simulated_backends_with_other_seeds_or_params_never_share_rows(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from econ_env.llm.base import Backend, Completion, GenRequest
-from econ_env.llm.simulated import SimParams, SimulatedBackend
+from econ_env.llm.base import Backend, Completion, GenRequest, SimHints
+from econ_env.llm.simulated import STRATEGY_GENERIC, STRATEGY_GOOD, SimParams, SimulatedBackend
 from econ_env.tasks.base import TaskItem
 
 NUM = TaskItem("t/1", "Tom has 12 apples and buys 7 more. How many?", "19", "numeric")
@@ -29,10 +29,10 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def req(item=NUM, *, seed=None, max_tokens=4096, temperature=0.7, **meta) -> GenRequest:
-    if item is not None:
-        meta["item"] = item
-    return GenRequest(MSGS, max_tokens, temperature=temperature, seed=seed, meta=meta)
+def req(item=NUM, *, seed=None, max_tokens=4096, temperature=0.7, **hints) -> GenRequest:
+    """A request on ``item`` with simulation hints (``role``, ``agent_index``, ``heard``...)."""
+    hints = SimHints(item=item, **hints)
+    return GenRequest(MSGS, max_tokens, temperature=temperature, seed=seed, hints=hints)
 
 
 def boxed(c: Completion) -> str | None:
@@ -347,21 +347,20 @@ params_st = st.builds(
     heard=st.lists(st.sampled_from(["19", "20", "C", "A"]), max_size=4).map(tuple),
     top_p=st.floats(0.01, 1.0),
     penalty=st.floats(1.0, 3.0),
-    strategy_good=st.sampled_from([None, True, False]),
+    strategy=st.sampled_from(["", STRATEGY_GOOD, STRATEGY_GENERIC, "Plan: add them."]),
 )
 def test_outputs_are_always_valid(
-    params, item, max_tokens, temperature, seed, agent, role, heard, top_p, penalty, strategy_good
+    params, item, max_tokens, temperature, seed, agent, role, heard, top_p, penalty, strategy
 ):
-    meta = {"agent_index": agent, "role": role, "heard": heard, "own_answer": "20"}
-    meta["strategy_good"] = strategy_good
+    hints = SimHints(item=item, agent_index=agent, role=role, heard=heard, own_answer="20")
     r = GenRequest(
-        MSGS,
+        (*MSGS, {"role": "user", "content": f"Coordinator's strategy: {strategy}"}),
         max_tokens,
         temperature=temperature,
         top_p=top_p,
         repetition_penalty=penalty,
         seed=seed,
-        meta={**meta, "item": item} if item is not None else meta,
+        hints=hints,
     )
     (c,) = SimulatedBackend(params, seed=1).generate([r])
     assert 0 <= c.completion_tokens <= max_tokens
@@ -423,7 +422,7 @@ def test_one_seed_gives_unrelated_samples_on_different_items():
             ({"role": "user", "content": item.question},),
             4096,
             seed=0,
-            meta={"item": item, "agent_index": 0, "role": "draft"},
+            hints=SimHints(item=item, agent_index=0, role="draft"),
         )
         (c,) = backend.generate([req])
         correct += f"\\boxed{{{k + 1}}}" in c.text

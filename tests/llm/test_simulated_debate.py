@@ -11,12 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from econ_env.llm.base import Completion, GenRequest
+from econ_env.envs.debate.prompts import executor_messages
+from econ_env.llm.base import Completion, GenRequest, SimHints
 from econ_env.llm.simulated import (
     STRATEGY_GENERIC,
     STRATEGY_GOOD,
     SimParams,
     SimulatedBackend,
+    prompt_has_good_strategy,
     strategy_is_good,
 )
 from econ_env.tasks.base import TaskItem
@@ -32,17 +34,28 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def req(item=NUM, *, seed=None, max_tokens=4096, temperature=0.7, top_p=1.0, rep=1.0, **meta):
-    if item is not None:
-        meta["item"] = item
+def req(
+    item=NUM,
+    *,
+    seed=None,
+    max_tokens=4096,
+    temperature=0.7,
+    top_p=1.0,
+    rep=1.0,
+    strategy=None,
+    **hints,
+):
+    """A request on ``item`` with simulation hints; ``strategy``: the coordinator's strategy
+    text quoted in a debate executor's prompt (``None``: the plain question prompt)."""
+    msgs = MSGS if strategy is None else executor_messages("executor_0", item, strategy, None)
     return GenRequest(
-        MSGS,
+        msgs,
         max_tokens,
         temperature=temperature,
         top_p=top_p,
         repetition_penalty=rep,
         seed=seed,
-        meta=meta,
+        hints=SimHints(item=item, **hints),
     )
 
 
@@ -62,8 +75,8 @@ def rate(backend: SimulatedBackend, n: int, answer: str, **kw) -> float:
 @pytest.mark.parametrize("role", ROLES)
 def test_coordinator_index_works_for_every_role(role):
     b = SimulatedBackend(seed=1)  # the default skill tuple has no entry -1
-    meta = {"agent_index": -1, "role": role, "heard": ("19", "20", "19"), "own_answer": "20"}
-    out = b.generate([req(seed=i, **meta) for i in range(20)])
+    hints = {"agent_index": -1, "role": role, "heard": ("19", "20", "19"), "own_answer": "20"}
+    out = b.generate([req(seed=i, **hints) for i in range(20)])
     assert len(out) == 20 and all(c.completion_tokens > 0 for c in out)
     assert all(
         ("\\boxed" in c.text) == (role != "strategy") for c in out if c.finish_reason == "stop"
@@ -75,8 +88,10 @@ def test_coordinator_drafts_with_coordinator_skill():
     acc = rate(b, 4000, "19", agent_index=-1)
     assert abs(acc - sigmoid(1.5)) < 0.03
     assert SimParams(coordinator_skill=0.3).skill_of(-1) == 0.3
+    with pytest.raises(ValueError, match="agent_index must be >= -1, got -2"):
+        req(agent_index=-2)  # the hints refuse it before any backend sees it
     with pytest.raises(ValueError, match="agent_index -2"):
-        b.generate([req(agent_index=-2)])
+        b.params.skill_of(-2)
 
 
 def test_commitment_follows_the_plurality_at_the_fidelity_rate():
@@ -164,10 +179,48 @@ def test_strategy_respects_the_hard_cap_and_reports_truncation():
 def test_a_good_strategy_raises_executor_accuracy_by_the_bonus():
     b = SimulatedBackend(seed=10, skill=0.0, strategy_bonus=1.0)
     kw = {"role": "answer", "agent_index": 0, "heard": ()}
-    good = rate(b, 4000, "19", strategy_good=True, **kw)
+    good = rate(b, 4000, "19", strategy=f"Plan: add 12 and 7. {STRATEGY_GOOD}", **kw)
     assert abs(good - sigmoid(1.0)) < 0.03
-    for flag in (None, False):
-        assert abs(rate(b, 4000, "19", strategy_good=flag, **kw) - 0.5) < 0.03
+    for text in (None, STRATEGY_GENERIC, "Plan: add 12 and 7, then check."):
+        assert abs(rate(b, 4000, "19", strategy=text, **kw) - 0.5) < 0.03
+
+
+def test_the_backend_recognises_its_own_strategy_text_in_an_executor_prompt():
+    """Executors quoting the backend's own strategies: a good one earns the bonus, a generic one
+    does not, and a text the backend did not write (a real model's plan) gets no bonus."""
+    b = SimulatedBackend(seed=19, skill=0.0, strategy_bonus=1.0, strategy_hint=0.5)
+    n = 3000
+    plans = b.generate([req(seed=i, role="strategy", agent_index=-1) for i in range(n)])
+    kw = {"role": "answer", "agent_index": 0, "heard": ()}
+    # executors draw on other seeds than the plans (one seed's stream would tie them together)
+    quoted = b.generate([req(seed=n + i, strategy=c.text, **kw) for i, c in enumerate(plans)])
+    real = b.generate([req(seed=i, strategy="Plan: add 12 and 7.", **kw) for i in range(n)])
+    good = [strategy_is_good(c.text) for c in plans]
+    assert None not in good and 0.45 < sum(good) / n < 0.55
+    ok = [boxed(c) == "19" for c in quoted]
+    acc_good = sum(o for o, g in zip(ok, good, strict=True) if g) / sum(good)
+    acc_generic = sum(o for o, g in zip(ok, good, strict=True) if not g) / (n - sum(good))
+    assert abs(acc_good - sigmoid(1.0)) < 0.04 and abs(acc_generic - 0.5) < 0.04
+    assert acc_good > acc_generic + 0.15
+    assert abs(sum(boxed(c) == "19" for c in real) / n - 0.5) < 0.04
+    # one seed, one uniform draw: an unknown text answers exactly as a generic strategy does,
+    # and a good strategy is right whenever the generic one is
+    generic = b.generate(
+        [req(seed=i, strategy=f"Plan: x. {STRATEGY_GENERIC}", **kw) for i in range(n)]
+    )
+    assert [boxed(c) for c in real] == [boxed(c) for c in generic]
+    better = b.generate([req(seed=i, strategy=STRATEGY_GOOD, **kw) for i in range(n)])
+    assert all(boxed(g) == "19" for g, c in zip(better, generic, strict=True) if boxed(c) == "19")
+
+
+def test_prompt_has_good_strategy_looks_at_every_message():
+    user = {"role": "user", "content": "What is 12 + 7?"}
+    assert prompt_has_good_strategy([user, {"role": "user", "content": f"x {STRATEGY_GOOD} y"}])
+    assert prompt_has_good_strategy([{"role": "system", "content": STRATEGY_GOOD}, user])
+    assert not prompt_has_good_strategy([user, {"role": "user", "content": STRATEGY_GENERIC}])
+    assert not prompt_has_good_strategy([user, {"role": "user", "content": "Method: add."}])
+    assert not prompt_has_good_strategy([])
+    assert not prompt_has_good_strategy([{"role": "user"}])
 
 
 # --------------------------------------------------------------------------- the executors
@@ -250,7 +303,7 @@ def test_debate_requests_are_deterministic_and_batch_independent():
             agent_index=-1 if i % 5 in (2, 3) else i % 4,
             heard=("19", "20", "19") if i % 5 == 3 else ("20",),
             own_answer="19",
-            strategy_good=bool(i % 2),
+            strategy=(STRATEGY_GOOD, STRATEGY_GENERIC)[i % 2],
         )
         for i in range(60)
     ]

@@ -22,3 +22,11 @@ def test_a_changed_view_is_reported_with_its_path(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match=r"auction_default\[1\]\.reward"):
         check_golden(case)
     assert _diff({"a": [1.0]}, {"a": [1.0 + 1e-9]}) is None
+
+
+def test_golden_cases_name_registry_envs():
+    import econ_env
+
+    for env_name, config, _ in GOLDEN_CASES.values():
+        assert env_name in econ_env.list_envs()
+        econ_env.env_spec(env_name, **config)  # a valid config of that env

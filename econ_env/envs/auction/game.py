@@ -28,8 +28,6 @@ revised it after hearing someone else.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
@@ -40,51 +38,11 @@ from econ_env.envs.actions import box_action, discrete_action
 from econ_env.envs.auction import prompts
 from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.auction.mechanism import AuctionResult, run_auction
+from econ_env.envs.auction.types import Bid, Draft, Heard, RoundRecord
 from econ_env.envs.types import RoundOutcome
 from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
-
-
-@dataclass
-class Draft:
-    """An agent's current draft and what of it has been billed."""
-
-    text: str
-    answer: str | None
-    completion: Completion
-    call_index: int
-    prompt_billed: bool = False
-    spoken: bool = False
-
-
-@dataclass
-class RoundRecord:
-    """What happened in one settled round (for rendering and traces)."""
-
-    round: int
-    bids: tuple[float, ...]
-    winners: tuple[int, ...]
-    payments: tuple[float, ...]
-    clearing_price: float
-    billed: int
-    messages: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-
-
-class Bid(NamedTuple):
-    """One bidder's decoded action: its bid in [0, 1] and, with belief dimensions, the
-    generation parameters of its next revision (``None``: unchanged)."""
-
-    bid: float
-    params: GenerationParams | None = None
-
-
-class _Heard(NamedTuple):
-    """A broadcast as a revision prompt quotes it (before it enters the transcript)."""
-
-    speaker: str
-    text: str
-    answer: str | None
 
 
 class AuctionGame:
@@ -378,7 +336,7 @@ class AuctionGame:
         """
         assert self.item is not None
         spoken = [
-            _Heard(self.agents[w], self.drafts[w].text, self.drafts[w].answer) for w in winners
+            Heard(self.agents[w], self.drafts[w].text, self.drafts[w].answer) for w in winners
         ]
         who, requests = [], []
         for i, agent in enumerate(self.agents):

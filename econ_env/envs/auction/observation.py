@@ -1,8 +1,8 @@
 """Observation of auction_v0: a float32 vector with named fields, every value in [0, 1].
 
-=====  ================  ===========================================================
+=====  ================  ==============================================================
 index  name              meaning
-=====  ================  ===========================================================
+=====  ================  ==============================================================
 0      budget_left       remaining billed budget / budget
 1      round             rounds played / max_rounds
 2      draft_length      own draft's completion tokens / max_draft_tokens
@@ -11,13 +11,12 @@ index  name              meaning
 5      agrees_plurality  1 if the own draft's answer is the current plurality answer
 6      distinct_answers  number of distinct answers among all drafts / n_agents
 7      last_price        clearing price of the last settled round (bid units)
-8      affordable        1 if the own draft fits the remaining budget and the round
-                         cap
+8      affordable        1 if the own draft fits the remaining budget and the round cap
 9      prev_bid          own bid in the last settled round
 10..   last_speakers     n_agents entries: 1 for each winner of the last round
 ..     agent_id          n_agents entries: one-hot of the own index
 ..     task              8 entries: ``econ_env.tasks.features.task_features``
-=====  ================  ===========================================================
+=====  ================  ==============================================================
 
 The table is :data:`FIELDS`, from which :class:`AuctionObserver` writes the vectors (by field
 name) and the documentation prints it. The "plurality" and "distinct answers" statistics are

@@ -19,11 +19,9 @@ returns a :class:`~econ_env.envs.types.RoundOutcome` (rewards and the stop reaso
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from econ_env.core.beliefs import GenerationParams
 from econ_env.core.ledger import BudgetExceeded, Role, TokenLedger
 from econ_env.core.transcript import Transcript
 from econ_env.envs.actions import box_action, discrete_action
@@ -37,6 +35,7 @@ from econ_env.envs.debate.prompts import (
     strategy_messages,
 )
 from econ_env.envs.debate.reward import RewardBreakdown, similarity01
+from econ_env.envs.debate.types import RoundRecord
 from econ_env.envs.types import RoundOutcome
 from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.llm.embeddings import Embedder
@@ -44,24 +43,6 @@ from econ_env.tasks.answers import check_answer, extract_answer, normalize_answe
 from econ_env.tasks.base import TaskItem
 
 EMBEDDER = "embedder"
-
-
-@dataclass
-class RoundRecord:
-    """One settled round (for infos, rendering and traces)."""
-
-    round: int
-    beliefs: np.ndarray
-    params: list[GenerationParams]
-    texts: list[str]
-    answers: list[str | None]
-    local: list[tuple[str, str | None]]  # (text, answer) per group; empty when groups = 1
-    commitment: str
-    commitment_answer: str | None
-    similarity: list[float]
-    rewards: list[RewardBreakdown]
-    billed: int
-    tokens: list[int] = field(default_factory=list)  # billed tokens of each executor
 
 
 class DebateGame:

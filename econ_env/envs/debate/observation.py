@@ -1,27 +1,25 @@
 """Observation of debate_v0: a float32 vector with named fields, every value in [0, 1].
 
-=====  =====================  ======================================================
+=====  =====================  ============================================================
 index  name                   meaning
-=====  =====================  ======================================================
+=====  =====================  ============================================================
 0      budget_left            remaining billed budget / budget
 1      round                  rounds played / max_rounds
 2      strategy_length        strategy tokens / strategy_cap
 3      strategy_truncated     1 if the strategy hit the hard cap and was cut
 4..7   strategy_features      4 hashed word-bucket shares of the strategy text
 8      agrees_commitment      1 if the own last answer equals the commitment's answer
-9      commitment_similarity  embedding similarity of own answer and commitment, in
-                              [0, 1]
+9      commitment_similarity  embedding similarity of own answer and commitment, in [0, 1]
 10     peers_agreement        share of the other executors whose answer equals the
                               commitment
 11     distinct_answers       number of distinct executor answers / n_agents
-12     agrees_local           1 if the own answer equals the own group's local
-                              commitment (equals agrees_commitment when groups = 1)
+12     agrees_local           1 if the own answer equals the own group's local commitment
+                              (equals agrees_commitment when groups = 1)
 13     commitment_changed     1 if the commitment's answer changed in the last round
-14..   previous_belief        belief_dim entries: the own last belief mapped to [0,
-                              1]
+14..   previous_belief        belief_dim entries: the own last belief mapped to [0, 1]
 ..     agent_id               n_agents entries: one-hot of the own index
 ..     task                   8 entries: ``econ_env.tasks.features.task_features``
-=====  =====================  ======================================================
+=====  =====================  ============================================================
 
 The table is :data:`FIELDS`, from which :class:`DebateObserver` writes the vectors (by field
 name) and the documentation prints it. Before the first round the round statistics (8..13) and

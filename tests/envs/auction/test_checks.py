@@ -26,3 +26,13 @@ def test_shipped_checks_with_beliefs_and_individual_rewards() -> None:
     run_all_checks(
         econ_env.auction_v0, belief_dim=3, reward_mode="individual", task="mmlu", n_agents=2
     )
+
+
+def test_shipped_checks_by_registry_name() -> None:
+    """A registry name works as well as the shim module (full-length config from the registry)."""
+    run_all_checks("auction_v0", n_agents=2, action_type="discrete")
+
+
+def test_an_unknown_registry_name_lists_the_envs() -> None:
+    with pytest.raises(ValueError, match=r"unknown environment 'chess_v0'.*auction_v0"):
+        run_all_checks("chess_v0")

@@ -7,23 +7,20 @@ import pettingzoo
 import pytest
 
 import econ_env
+from econ_env.core.rollout import play_episode
 from econ_env.testing import play
 
 
 def run_episode(env, policy, seed=0):
     """Play one episode; return (per-agent returns, final info of the first agent)."""
-    env.reset(seed=seed)
-    returns = dict.fromkeys(env.possible_agents, 0.0)
     final = {}
-    for agent in env.agent_iter():
-        obs, reward, term, trunc, info = env.last()
-        returns[agent] += reward
+
+    def observe(agent, obs, reward, term, trunc, info):
         if term or trunc:
             final[agent] = (info, term, trunc)
-            env.step(None)
-        else:
-            env.step(policy(agent, obs))
-    return returns, final
+
+    result = play_episode(env, lambda obs, agent: policy(agent, obs), seed=seed, observe=observe)
+    return result.returns, final
 
 
 def bid(value):

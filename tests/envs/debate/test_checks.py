@@ -16,3 +16,7 @@ def test_shipped_checks(action_type: str, groups: int) -> None:
 
 def test_shipped_checks_with_the_real_embedding_model() -> None:
     run_all_checks(econ_env.debate_v0, embedder="minilm", n_agents=2, num_cycles=6)
+
+
+def test_shipped_checks_by_registry_name() -> None:
+    run_all_checks("debate_v0", n_agents=2, embedder="hashed", num_cycles=6)
