@@ -65,3 +65,17 @@ def test_docs_pages_are_the_registry_envs():
     from econ_env.docs import ENV_PAGES
 
     assert {name: info.doc_module for name, info in ENVS.items()} == ENV_PAGES
+
+
+def test_the_trace_schema_names_the_benchmark_envs():
+    """The shipped JSON schema lists the env names too; it must say what the registry says."""
+    import json
+    from importlib import resources
+
+    from econ_env.bench.suites import ENVS as BENCH_ENVS
+
+    schema = json.loads(
+        (resources.files("econ_env.bench") / "schemas" / "trace.schema.json").read_text()
+    )
+    assert sorted(schema["properties"]["env"]["enum"]) == sorted(BENCH_ENVS)
+    assert sorted(BENCH_ENVS) == sorted(n for n, info in ENVS.items() if info.bench)

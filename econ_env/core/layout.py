@@ -76,6 +76,8 @@ class Layout:
         self.fields: tuple[Field, ...] = tuple(out)
         self.size: int = start
         self._by_name = {f.name: f for f in out}
+        self._name_set = frozenset(self._by_name)
+        self._spans = tuple((f.name, f.start, f.start + f.size) for f in out)
 
     @classmethod
     def build(cls, specs: Sequence[FieldSpec], dims: Mapping[str, int]) -> Layout:
@@ -128,16 +130,17 @@ class Layout:
         Every field must be given exactly once (a scalar, one value per row, one row for all
         rows, or a ``(rows, size)`` block); a missing or unknown name raises ``ValueError``.
         """
-        missing = [n for n in self.names if n not in values]
-        unknown = sorted(set(values) - set(self.names))
-        if missing or unknown:
+        if values.keys() != self._name_set:
+            missing = [n for n in self.names if n not in values]
+            unknown = sorted(set(values) - self._name_set)
             raise ValueError(f"observation fields missing: {missing}; unknown: {unknown}")
         out = np.empty((rows, self.size), dtype=np.float32)
-        for f in self.fields:
-            v = np.asarray(values[f.name], dtype=np.float32)
-            if f.size == 1 and v.ndim == 1:
-                v = v[:, None]
-            out[:, f.slice] = v
+        for name, start, stop in self._spans:
+            v = values[name]
+            if stop - start == 1 and not (isinstance(v, np.ndarray) and v.ndim == 2):
+                out[:, start] = v  # a scalar or one value per row
+            else:
+                out[:, start:stop] = v
         return out
 
     # ------------------------------------------------------------------ data
