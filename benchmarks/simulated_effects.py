@@ -4,7 +4,8 @@ Drives :class:`econ_env.llm.simulated.SimulatedBackend` with thousands of seeded
 like the ones ``debate_v0`` sends and prints one table:
 
 - executor accuracy (role ``answer``, nothing heard, executors 0..3 pooled) at each temperature,
-  without a strategy hint and with a good one (``strategy_good=True``);
+  without a strategy hint and with a good one (the prompt quotes ``STRATEGY_GOOD``, which the
+  simulated backend recognises);
 - diversity across 4 executors answering the same item: mean number of distinct answers and the
   rate of a non-unanimous round;
 - agreement with the commitment (role ``answer``, ``heard=(commitment,)``, own answer = the
@@ -14,7 +15,7 @@ like the ones ``debate_v0`` sends and prints one table:
   drawn from the item's distractor distribution at T = 0.7, order shuffled).
 
 Items: 16 numeric items of difficulty 0.5. The table is pasted into the module docstring of
-``econ_env/llm/simulated.py`` under "Effect sizes (default parameters)".
+``econ_env/llm/simulated/__init__.py`` under "Effect sizes (default parameters)".
 
     OMP_NUM_THREADS=1 python benchmarks/simulated_effects.py [--n 4000] [--seed 0]
 """
@@ -26,8 +27,8 @@ import random
 import time
 from collections.abc import Sequence
 
-from econ_env.llm.base import GenRequest
-from econ_env.llm.simulated import SimulatedBackend
+from econ_env.llm.base import GenRequest, SimHints
+from econ_env.llm.simulated import STRATEGY_GOOD, SimulatedBackend
 from econ_env.tasks.answers import extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
 
@@ -40,6 +41,7 @@ ITEMS = tuple(
     for k, g in enumerate((10 + k) * (3 + k) for k in range(16))
 )
 MSGS = ({"role": "user", "content": "question"},)
+GOOD_MSGS = ({"role": "user", "content": f"question\n\nCoordinator's strategy: {STRATEGY_GOOD}"},)
 
 
 def _key(answer: str | None) -> str | None:
@@ -57,9 +59,15 @@ class _Driver:
         reqs = []
         for meta in metas:
             self.next_seed += 1
+            hints = {k: v for k, v in meta.items() if k != "strategy_good"}
+            msgs = GOOD_MSGS if meta.get("strategy_good") else MSGS
             reqs.append(
                 GenRequest(
-                    MSGS, max_tokens, temperature=temperature, seed=self.next_seed, meta=meta
+                    msgs,
+                    max_tokens,
+                    temperature=temperature,
+                    seed=self.next_seed,
+                    hints=SimHints.from_mapping(hints),
                 )
             )
         return [
@@ -132,7 +140,8 @@ def _modal_distractor(d: _Driver, item: TaskItem) -> str:
     """The wrong answer a hopeless agent gives greedily (T = 0): the item's modal distractor."""
     if item.id not in _MODAL:
         hopeless = SimulatedBackend(skill=-50.0, seed=0)
-        (c,) = hopeless.generate([GenRequest(MSGS, 4096, temperature=0.0, meta={"item": item})])
+        request = GenRequest(MSGS, 4096, temperature=0.0, hints=SimHints(item))
+        (c,) = hopeless.generate([request])
         _MODAL[item.id] = extract_answer(c.text, "numeric")
     return _MODAL[item.id]
 
@@ -148,7 +157,7 @@ def commitment_rows(d: _Driver, n: int, seed: int) -> list[tuple[str, ...]]:
             wrong = [
                 extract_answer(c.text, "numeric")
                 for c in hopeless.generate(
-                    [GenRequest(MSGS, 4096, meta={"item": item}) for _ in range(3 - n_right)]
+                    [GenRequest(MSGS, 4096, hints=SimHints(item)) for _ in range(3 - n_right)]
                 )
             ]
             heard = [item.gold] * n_right + wrong

@@ -18,7 +18,10 @@ round settles it) and :class:`RoundBasedParallelEnv` the parallel API natively (
 settles a round). Both are all-or-nothing: a step that raises (a backend outage, an invalid
 action of any agent) applies nothing, and the same step can be retried, giving exactly the
 uninterrupted episode. The parallel env returns what PettingZoo's ``aec_to_parallel`` of the
-AEC env returns (a test compares them episode by episode), faster.
+AEC env returns (a test compares them episode by episode), with one difference: when the game is
+over at reset (a debate budget too small for the coordinator's strategy), its ``agents`` is
+empty, so ``while env.agents: env.step(...)`` ends at once (the wrapper lists agents that
+cannot act).
 
 Global state (centralised critics, PettingZoo's ``state()`` API): ``state_space`` is a
 ``Box(0, 1, (n_agents * obs_size,), float32)`` built once, and ``state()`` returns every agent's

@@ -137,3 +137,11 @@ def test_a_failed_step_retried_gives_the_uninterrupted_episode(name, config, fai
     flaky = Outage(fail_on)
     assert run(flaky) == run(SimulatedBackend())
     assert not flaky.fail_on  # every scheduled outage happened
+
+
+def test_a_game_over_at_reset_leaves_no_live_agents():
+    env = econ_env.make_parallel("debate_v0", budget=5, embedder="hashed")
+    obs, infos = env.reset(seed=0)
+    assert env.agents == [] and obs == {}
+    assert infos["executor_0"]["stop_reason"] == "budget_exhausted"
+    assert env.step({}) == ({}, {}, {}, {}, {})
