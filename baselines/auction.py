@@ -23,33 +23,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from econ_env.core.spec import EnvSpec
+from econ_env_baselines.base import SpecPolicy
 
 
-class Policy:
-    """Base class: holds the env's action space, layout and a seeded generator."""
-
-    name = "policy"
-
-    def __init__(self, spec: EnvSpec, seed: int = 0) -> None:
-        if not isinstance(spec, EnvSpec):
-            raise TypeError(
-                f"{type(self).__name__} is built from an EnvSpec (econ_env.env_spec(...) or "
-                f"env.unwrapped.env_spec), got {type(spec).__name__}"
-            )
-        self.spec = spec
-        self.layout = spec.layout
-        self.n_agents = spec.n_agents
-        self.max_rounds = int(spec.config["max_rounds"])
-        self.spaces = dict.fromkeys(spec.agents, spec.action_space)
-        self.rng = np.random.default_rng(seed)
-
-    def act(self, obs: Any, agent: str) -> Any:
-        """The action of ``agent`` given its observation."""
-        raise NotImplementedError
-
-    def _vector(self, obs: Any) -> np.ndarray:
-        return obs["observation"] if isinstance(obs, dict) else obs
+class Policy(SpecPolicy):
+    """Base class of the bidders: a :class:`SpecPolicy` that encodes bids as actions."""
 
     def _bid_action(self, obs: Any, agent: str, bid: float) -> Any:
         """Encode a bid in [0, 1] as an action of the agent's space (respecting the mask)."""

@@ -23,27 +23,18 @@ import numpy as np
 from gymnasium import spaces
 
 from econ_env.core.spec import EnvSpec
+from econ_env_baselines.base import SpecPolicy
 
 
-class BeliefPolicy:
-    """Base class: the env's spaces and a seeded generator."""
+class BeliefPolicy(SpecPolicy):
+    """Base class of the belief policies: a fixed belief, or the nearest discrete preset."""
 
     name = "belief"
     temperature_value = 0.0
 
     def __init__(self, spec: EnvSpec, seed: int = 0) -> None:
-        if not isinstance(spec, EnvSpec):
-            raise TypeError(
-                f"{type(self).__name__} is built from an EnvSpec (econ_env.env_spec(...) or "
-                f"env.unwrapped.env_spec), got {type(spec).__name__}"
-            )
-        self.spec = spec
-        self.layout = spec.layout
-        self.n_agents = spec.n_agents
-        self.max_rounds = int(spec.config["max_rounds"])
+        super().__init__(spec, seed)
         self.presets = [float(v) for _, v in spec.config["presets"]]
-        self.spaces = dict.fromkeys(spec.agents, spec.action_space)
-        self.rng = np.random.default_rng(seed)
 
     def act(self, obs: Any, agent: str) -> Any:
         """The fixed belief (or the nearest preset in the discrete variant)."""
@@ -82,9 +73,6 @@ class ExploratoryBelief(BeliefPolicy):
 
 class _ObservingBelief(BeliefPolicy):
     """A belief chosen from the own observation through the env's layout."""
-
-    def _vector(self, obs: Any) -> np.ndarray:
-        return obs["observation"] if isinstance(obs, dict) else obs
 
     def _with_temperature(self, obs: Any, agent: str, value: float) -> Any:
         self.temperature_value = value

@@ -137,6 +137,10 @@ ENVS: dict[str, EnvInfo] = {
 """Every environment, by name."""
 
 
+SINGLE_AGENT_ENTRY_POINT = "econ_env.single_agent:make_single_agent"
+"""The Gymnasium entry point of every single-agent view (the env's name goes in its kwargs)."""
+
+
 def list_envs() -> list[str]:
     """The environment names, sorted."""
     return sorted(ENVS)
@@ -190,7 +194,7 @@ def register_envs() -> None:
         if info.gymnasium_id not in gymnasium.registry:
             gymnasium.register(
                 id=info.gymnasium_id,
-                entry_point="econ_env.single_agent:make_single_agent",
+                entry_point=SINGLE_AGENT_ENTRY_POINT,
                 kwargs={"env_name": info.name},
             )
 

@@ -25,7 +25,7 @@ import gymnasium
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from econ_env.policies import make_policy, policy_factory
+from econ_env.policies import make_policy
 from econ_env.registry import env_info, env_name_of
 
 PolicySpec = Any  # a policy object, a registered policy name, or a factory (spec, seed) -> policy
@@ -82,8 +82,7 @@ class SingleAgentEnv(gymnasium.Env, EzPickle):
 
     def _build(self, spec: PolicySpec, agent: str) -> Any:
         seed = self.env.possible_agents.index(agent)
-        if isinstance(spec, str):
-            policy_factory(spec, self.env_name)  # unknown names fail here, naming the choices
+        if isinstance(spec, str):  # an unknown name raises, listing the registered ones
             return make_policy(spec, self.env_spec, seed=seed)
         if hasattr(spec, "act"):
             return spec

@@ -40,3 +40,13 @@ def make_config(cls: type[C], env_name: str, config: C | None, kwargs: dict[str,
         )
     base = config if config is not None else cls()
     return dataclasses.replace(base, **kwargs) if kwargs else base  # type: ignore[type-var]
+
+
+def env_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """An env factory's keyword arguments as config fields: PettingZoo's ``max_cycles`` is an
+    alias of ``max_rounds`` (and wins when both are given)."""
+    if "max_cycles" not in kwargs:
+        return kwargs
+    out = {k: v for k, v in kwargs.items() if k != "max_cycles"}
+    out["max_rounds"] = kwargs["max_cycles"]
+    return out

@@ -38,7 +38,6 @@ TRUE = SimParams(
     strategy_bonus=0.8,
     follow_temperature=2.0,
 )
-EPISODES = 200
 
 
 def test_params_json_round_trip_and_unknown_field(tmp_path):

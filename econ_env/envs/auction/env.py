@@ -124,17 +124,11 @@ from econ_env.envs.base import (
     box_and_mask_spaces,
     state_space_of,
 )
+from econ_env.envs.validation import env_kwargs
 from econ_env.llm.registry import make_backend
 from econ_env.tasks.registry import make_task
 
 NAME = "auction_v0"
-
-
-def _config(config: AuctionConfig | None, kwargs: dict[str, Any]) -> AuctionConfig:
-    if "max_cycles" in kwargs:
-        kwargs = {**kwargs, "max_rounds": kwargs["max_cycles"]}
-        del kwargs["max_cycles"]
-    return make_config(config, **kwargs)
 
 
 def spec_of(cfg: AuctionConfig) -> EnvSpec:
@@ -156,14 +150,14 @@ def env_spec(config: AuctionConfig | None = None, **kwargs: Any) -> EnvSpec:
 
     Raises ``ValueError`` for an invalid config, exactly as the env would.
     """
-    return spec_of(_config(config, kwargs))
+    return spec_of(make_config(config, **env_kwargs(kwargs)))
 
 
 class _AuctionSetup(GameEnvMixin):
     metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
 
     def _setup(self, config: AuctionConfig | None, kwargs: dict[str, Any]) -> None:
-        cfg = _config(config, kwargs)
+        cfg = make_config(config, **env_kwargs(kwargs))
         backend = make_backend(cfg.backend, **cfg.backend_kwargs)
         game = AuctionGame(cfg, backend, cfg.agents)
         self._init_game(

@@ -124,18 +124,12 @@ from econ_env.envs.debate.config import DebateConfig, make_config
 from econ_env.envs.debate.game import DebateGame
 from econ_env.envs.debate.observation import DebateObserver, DebateObsLayout
 from econ_env.envs.debate.render import render_text
+from econ_env.envs.validation import env_kwargs
 from econ_env.llm.embeddings import make_embedder
 from econ_env.llm.registry import make_backend
 from econ_env.tasks.registry import make_task
 
 NAME = "debate_v0"
-
-
-def _config(config: DebateConfig | None, kwargs: dict[str, Any]) -> DebateConfig:
-    if "max_cycles" in kwargs:
-        kwargs = {**kwargs, "max_rounds": kwargs["max_cycles"]}
-        del kwargs["max_cycles"]
-    return make_config(config, **kwargs)
 
 
 def spec_of(cfg: DebateConfig) -> EnvSpec:
@@ -157,14 +151,14 @@ def env_spec(config: DebateConfig | None = None, **kwargs: Any) -> EnvSpec:
 
     Raises ``ValueError`` for an invalid config, exactly as the env would.
     """
-    return spec_of(_config(config, kwargs))
+    return spec_of(make_config(config, **env_kwargs(kwargs)))
 
 
 class _DebateSetup(GameEnvMixin):
     metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
 
     def _setup(self, config: DebateConfig | None, kwargs: dict[str, Any]) -> None:
-        cfg = _config(config, kwargs)
+        cfg = make_config(config, **env_kwargs(kwargs))
         backend = make_backend(cfg.backend, **cfg.backend_kwargs)
         self.embedder = make_embedder(cfg.embedder)
         game = DebateGame(cfg, backend, self.embedder, cfg.agents)

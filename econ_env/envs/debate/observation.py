@@ -94,6 +94,16 @@ FIELDS: tuple[FieldSpec, ...] = (
 
 SCALARS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.size == 1)
 STRATEGY_FEATURES = slice(4, 8)
+ROUND_FIELDS: tuple[str, ...] = (
+    "agrees_commitment",
+    "commitment_similarity",
+    "peers_agreement",
+    "distinct_answers",
+    "agrees_local",
+    "commitment_changed",
+    "previous_belief",
+)
+"""The fields the last round writes (all 0 before the first round)."""
 
 
 class DebateObsLayout(Layout):
@@ -151,12 +161,7 @@ class DebateObserver:
         n = cfg.n_agents
         last = game.history[-1] if game.history else None
         if last is None:
-            stats: dict[str, Any] = dict.fromkeys(
-                ("agrees_commitment", "commitment_similarity", "peers_agreement"), 0.0
-            )
-            stats.update(
-                distinct_answers=0.0, agrees_local=0.0, commitment_changed=0.0, previous_belief=0.0
-            )
+            stats: dict[str, Any] = dict.fromkeys(ROUND_FIELDS, 0.0)
         else:
             agree = np.array([a is not None and a == last.commitment_answer for a in last.answers])
             if last.local:
