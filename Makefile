@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test test-rllib lint bench bench-train docs golden clean chromium
+.PHONY: demo test test-rllib test-floors lint bench bench-train docs golden clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP) chromium
 test-rllib:
 	bash scripts/ci_rllib.sh
 
+## The env tests on the lowest declared dependency versions (.venv-floors, constraints-floors.txt).
+test-floors:
+	bash scripts/ci_floors.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-logo
 
@@ -56,4 +60,4 @@ golden: $(STAMP)
 	$(BIN)/python -m econ_env.testing --update
 
 clean:
-	rm -rf $(VENV) .venv-rllib build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-rllib .venv-floors build dist *.egg-info .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from typing import Any
@@ -14,6 +15,12 @@ class _CallableEnvModule(types.ModuleType):
 
     def __call__(self, **kwargs: Any) -> AECEnv:
         return self.env(**kwargs)
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled by name, like any module (pickle and cloudpickle refuse module objects of
+        a subclass otherwise): ``lambda: econ_env.auction_v0.parallel_env()`` survives
+        cloudpickle, and unpickling imports the module."""
+        return (importlib.import_module, (self.__name__,))
 
 
 def callable_module(name: str) -> None:

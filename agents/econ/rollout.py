@@ -3,9 +3,10 @@
 :func:`collect_episode` plays one episode through the parallel API and records everything the
 learner's losses need into an :class:`~econ_env_agents.econ.replay.Episode`: observations and
 global state, prototype indices, the env's rewards and their reported components, the generation
-parameters the env applied (``infos[agent]["params"]``) and the commitment's sentence embedding. The
-observation carries only the scalar similarity of the own answer to the commitment, not an
-embedding, so the commitment text (``infos[agent]["commitment"]``) is embedded with the env's
+parameters the env applied (``infos[agent]["temperature"]``, ``["top_p"]``,
+``["repetition_penalty"]``) and the commitment's sentence embedding. The observation carries only
+the scalar similarity of the own answer to the commitment, not an embedding, so the commitment
+text (``env.unwrapped.text_info(agent)["commitment"]``) is embedded with the env's
 own embedder (for MiniLM this hits the embedder's per-text cache: the env embedded the same
 text). A round refused for budget has no new commitment: it is recorded with reward 0, no
 components and ``settled = 0``.
@@ -48,7 +49,7 @@ def collect_episode(
     ep = Episode.empty(spec.max_rounds, n, spec.obs_dim, spec.state_dim, spec.emb_dim)
     embedder = env.unwrapped.embedder
     hidden = agent.belief_net.initial_hidden(n, agent.device)
-    if "stop_reason" in infos.get(spec.agents[0], {}):
+    if not env.agents or infos.get(spec.agents[0], {}).get("game_over", False):
         return None  # the episode ended at reset: nothing to learn from
     rounds = {a: infos.get(a, {}).get("round", 0) for a in spec.agents}
     t = 0
@@ -71,13 +72,18 @@ def collect_episode(
             ep.rewards[t, i] = rewards[a]
             if info.get("round", 0) > rounds[a]:
                 settled = True
-                rc = info["reward_components"]
-                ep.components[t, i] = (rc["ts"], rc["al"], rc["cc"], rc["cost"])
-                ep.params[t, i] = spec.normalise_params(info["params"])
+                ep.components[t, i] = (
+                    info["reward_ts"],
+                    info["reward_al"],
+                    info["reward_cc"],
+                    info["reward_cost"],
+                )
+                ep.params[t, i] = spec.normalise_params(info)
             rounds[a] = info.get("round", 0)
         if settled:
             ep.settled[t] = 1.0
-            ep.commitment[t] = embedder.embed([infos[spec.agents[0]]["commitment"]])[0]
+            commitment = env.unwrapped.text_info(spec.agents[0])["commitment"]
+            ep.commitment[t] = embedder.embed([commitment])[0]
         t += 1
     if t == 0:
         return None
@@ -106,7 +112,7 @@ def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dic
         if hasattr(agent, "reset"):
             agent.reset()
         obs, infos = env.reset(seed=int(s))
-        while env.agents and "stop_reason" not in next(iter(infos.values()), {}):
+        while env.agents and not next(iter(infos.values()), {}).get("game_over", False):
             if isinstance(agent, EconAgent):
                 actions = agent.act(obs)
             else:

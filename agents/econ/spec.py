@@ -16,6 +16,7 @@ that name stays an alias here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -142,8 +143,9 @@ class EconEnvSpec:
             )
         return int(np.argmax(ids))
 
-    def normalise_params(self, params: dict[str, float]) -> np.ndarray:
-        """``infos[agent]["params"]`` (temperature, top_p, repetition_penalty) → [0, 1]^3."""
+    def normalise_params(self, params: Mapping[str, Any]) -> np.ndarray:
+        """The generation parameters an ``infos[agent]`` reports (``temperature``, ``top_p``,
+        ``repetition_penalty``) → [0, 1]^3."""
         t_min, t_max, p_min, p_max, rep_max = self.param_ranges
 
         def unit(x: float, lo: float, hi: float) -> float:

@@ -14,6 +14,8 @@ import argparse
 import json
 from typing import Any
 
+from econ_env.bench.safe_text import terminal_safe
+
 
 def add_commands(sub: Any) -> list[str]:
     """Register the bench and leaderboard subcommands on an argparse subparsers object."""
@@ -54,7 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
         from econ_env.bench.leaderboard import build_leaderboard
 
         page = build_leaderboard(args.submissions, args.out, gold_file=args.gold)
-        print(f"wrote {page}")
+        print(f"wrote {terminal_safe(str(page))}")
         return 0
     if args.bench_command == "suites":
         from econ_env.bench.suites import get_suite, list_suites
@@ -81,12 +83,19 @@ def run_command(args: argparse.Namespace) -> int:
         from econ_env.bench.verify import verify_submission
 
         report = verify_submission(args.path, gold_file=args.gold, replay=not args.no_replay)
-        if report.ok:
-            print(f"verified: {report.checked_episodes} episodes re-scored, no mismatch")
+        done = f"{report.checked_episodes} episodes re-scored, no mismatch"
+        if report.ok and report.complete:
+            print(f"verified: {done}")
             return 0
-        print(f"REJECTED ({len(report.errors)} problem(s)):")
-        for err in report.errors[:50]:
-            print(f"  - {err}")
+        if report.ok:
+            print(
+                f"verified, partial run ({terminal_safe(report.scope())}): {done}; the "
+                "leaderboard lists it as partial, never ranked"
+            )
+            return 0
+        print(f"REJECTED ({report.found} problem(s)):")
+        for err in report.errors:  # at most MAX_ERRORS + 2 lines, escaped again to be sure
+            print(f"  - {terminal_safe(err)}")
         return 1
     from econ_env.bench.sweep import format_sweep, run_sweep
 

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from econ_env.bench import submission as sub
 from econ_env.bench.baselines import overrides_of, resolve
+from econ_env.bench.limits import MAX_BUDGETS
 from econ_env.bench.suites import EpisodeSpec, Suite, get_suite
 from econ_env.core import rollout
 from econ_env.core.spec import EnvSpec
@@ -218,6 +219,8 @@ def run_suite(
     if not isinstance(policy, str) or not policy:
         raise ValueError(f"policy must be a non-empty string, got {policy!r}")
     budgets = None if budgets is None else [int(b) for b in budgets]
+    if budgets is not None and len(budgets) > MAX_BUDGETS:  # the verifier would refuse the run
+        raise ValueError(f"budgets has {len(budgets)} entries; at most {MAX_BUDGETS} allowed")
     specs = suite.episodes(limit, budgets=budgets)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from econ_env.bench.safe_json import reject_constant, reject_duplicate_keys
+
 __all__ = [
     "METADATA",
     "RESULTS",
@@ -92,22 +94,16 @@ def write_json(path: str | Path, obj: Any) -> None:
     tmp.replace(path)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def loads_strict(text: str) -> Any:
-    """Parse JSON, rejecting duplicate keys and NaN/Infinity (``ValueError``)."""
-    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    """Parse JSON, rejecting duplicate keys and NaN/Infinity (``ValueError``; also for nesting
+    too deep to parse). Untrusted files go through the stricter
+    :func:`econ_env.bench.safe_json.loads_bounded`."""
+    try:
+        return json.loads(
+            text, object_pairs_hook=reject_duplicate_keys, parse_constant=reject_constant
+        )
+    except RecursionError:
+        raise ValueError("JSON nested too deep to parse") from None
 
 
 # ----------------------------------------------------------------------------- metadata

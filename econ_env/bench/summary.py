@@ -85,7 +85,7 @@ def run_episodes(
         summary.rounds += int(final.get("round", 0))
         summary.billed += game.ledger.billed_total
         summary.generated += game.ledger.generated_total
-        summary.stop_reasons[final.get("stop_reason", "?")] += 1
+        summary.stop_reasons[str(game.stop_reason)] += 1
         for role, (prompt, completion, billed) in game.ledger.by_role().items():
             summary.billed_by_role[role.value] += billed
             summary.generated_by_role[role.value] += prompt + completion

@@ -1,28 +1,38 @@
 """Verify an econ-bench submission directory: schema, episode set, scores, tokens and replay.
 
 ``verify_submission(path)`` treats the submission as untrusted data (strict JSON only; nothing
-is unpickled, imported or executed from it) and checks, in order:
+is unpickled, imported or executed from it). Cheap checks come first, so the work done before
+anything is trusted is bounded by the suite, not by the submission (limits in
+:mod:`econ_env.bench.limits`):
 
-1. the three files are present, plain files and at most ``max_file_bytes`` each;
-2. each parses as strict JSON (``traces.jsonl`` line by line) — if not, it stops here;
-3. each matches its JSON Schema (``econ_env/bench/schemas``, published in ``docs/schemas``);
-4. the suite is known and its version, the policy and the prompt hash agree;
-5. the episode ids equal the suite's (given ``limit``/``budgets``): missing, unknown and
-   duplicate ids are reported;
-6. per episode: its fields and env config match the suite's; ``correct`` is re-scored from
-   ``final_answer`` and the gold (the suite's, or ``gold_file`` for external-gold suites);
-   totals are re-counted from the ledger; billed <= budget; and with ``replay`` on the simulated
-   backend the episode is replayed in a fresh env with the recorded actions: the final answer,
-   stop reason, rounds, ledger and transcript must equal the trace's (the env counts tokens);
+1. the directory and its entries are not symbolic links; the three files are present, regular
+   and within their size limits (``metadata.json`` and ``results.json`` 1 MB, ``traces.jsonl``
+   50 MB, lowered by ``max_file_bytes``);
+2. ``metadata.json`` and ``results.json`` parse as bounded strict JSON
+   (:func:`econ_env.bench.safe_json.loads_bounded`: no NaN/Infinity, integers within +-2**53,
+   nesting <= 32, no lone surrogates) and match their JSON Schemas (``docs/schemas``);
+3. the suite is known and its version, the backend and the prompt hash agree; the run's episode
+   set follows from the suite and ``limit``/``budgets`` (at most 16 budgets);
+4. ``traces.jsonl`` has at most that many lines (+ :data:`~econ_env.bench.limits.MAX_ERRORS`)
+   and each parses and matches the trace schema;
+5. the episode ids equal the run's: missing, unknown and duplicate ids are reported;
+6. per episode (:func:`econ_env.bench.checks.check_episode`): fields and env config match the
+   suite's, ``correct`` is re-scored, totals re-counted from the ledger, billed <= budget, and on
+   the simulated backend the episode is replayed (the env counts tokens);
 7. ``results.json`` is recomputed from the traces and compared (tolerance 1e-9).
 
 Every problem becomes one line of :attr:`VerifyReport.errors` naming the file, the line or
-episode, and the mismatch.
+episode, and the mismatch; the first :data:`~econ_env.bench.limits.MAX_ERRORS` are listed, the
+rest counted, and episode checks stop once that many are found. Lines are terminal-safe
+(:func:`econ_env.bench.safe_text.terminal_safe`). A run is *complete* when its episode set is
+the suite's with the suite's budgets; only complete runs are ranked on the leaderboard.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -30,30 +40,93 @@ from pathlib import Path
 from typing import Any
 
 from econ_env.bench import submission as sub
+from econ_env.bench.checks import check_episode, compare_results
+from econ_env.bench.limits import (
+    MAX_BUDGETS,
+    MAX_ERROR_CHARS,
+    MAX_ERRORS,
+    MAX_GOLD_BYTES,
+    file_limit,
+)
+from econ_env.bench.safe_io import MissingFile, directory_problems, read_capped
+from econ_env.bench.safe_json import loads_bounded
+from econ_env.bench.safe_json import short_repr as _r
+from econ_env.bench.safe_text import fs_name, terminal_safe
 from econ_env.bench.suites import EpisodeSpec, Suite, get_suite, list_suites
 
 __all__ = ["VerifyReport", "load_schema", "verify_submission"]
 
 FILES = (sub.METADATA, sub.TRACES, sub.RESULTS)
-TOLERANCE = 1e-9
-_MAX_LISTED = 20  # missing ids listed one by one before a summary line
-_SCHEMAS = {sub.METADATA: "metadata", sub.RESULTS: "results", sub.TRACES: "trace"}
+_MAX_LISTED = 10  # missing ids listed one by one before a summary line
 
 
 @dataclass
 class VerifyReport:
-    """The outcome of :func:`verify_submission`: ``ok`` when ``errors`` is empty."""
+    """The outcome of :func:`verify_submission`: ``ok`` when ``errors`` is empty.
+
+    ``limit``/``budgets`` are the run's (from ``metadata.json``) and ``complete`` says whether its
+    episode set is the suite's complete set with the suite's budgets (``None`` until known).
+    Add problems with :meth:`add`: they are made terminal-safe and listed up to ``max_errors``
+    lines; ``found`` counts them all, ``more`` those not listed, ``unchecked`` the episodes left
+    unchecked once the list was full.
+    """
 
     path: str
     errors: list[str] = field(default_factory=list)
     checked_episodes: int = 0
+    suite: str | None = None
+    limit: int | None = None
+    budgets: list[int] | None = None
+    complete: bool | None = None
+    found: int = 0
+    more: int = 0
+    unchecked: int = 0
+    max_errors: int = MAX_ERRORS
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def full(self) -> bool:
+        """Whether ``max_errors`` problems are listed (later ones are only counted)."""
+        return len(self.errors) >= self.max_errors
+
+    def add(self, problem: str) -> None:
+        """Record one problem (escaped, shortened; counted only once ``full``)."""
+        self.found += 1
+        if self.full:
+            self.more += 1
+            return
+        text = terminal_safe(problem)
+        if len(text) > MAX_ERROR_CHARS:
+            text = text[: MAX_ERROR_CHARS - 3] + "..."
+        self.errors.append(text)
+
+    def close(self) -> None:
+        """Append the lines that count the problems not listed and the episodes not checked."""
+        if self.unchecked:
+            self.errors.append(
+                f"checking stopped after {self.max_errors} problems: {self.unchecked} episodes "
+                "were not checked"
+            )
+        if self.more:
+            self.errors.append(f"... and {self.more} more problem(s) not listed")
+
+    def scope(self) -> str:
+        """The run's ``limit``/``budgets`` as text (``""`` for a complete run or when unknown)."""
+        if self.complete is not False:
+            return ""
+        parts = [f"limit={self.limit}"] if self.limit is not None else []
+        if self.budgets is not None:
+            parts.append(f"budgets={self.budgets}")
+        return ", ".join(parts) or "not the suite's complete episode set"
+
     def __str__(self) -> str:
-        head = f"{self.path}: {'OK' if self.ok else 'REJECTED'} ({self.checked_episodes} episodes)"
+        status = "REJECTED" if not self.ok else "OK" if self.complete else "OK, partial run"
+        head = f"{terminal_safe(self.path)}: {status} ({self.checked_episodes} episodes)"
+        if self.ok and not self.complete:
+            head += f" [{self.scope()}; not ranked]"
         return "\n".join([head, *(f"  - {e}" for e in self.errors)])
 
 
@@ -74,7 +147,8 @@ def _validator(name: str) -> Any:
 
 
 def _schema_errors(name: str, obj: Any) -> list[str]:
-    errors = sorted(_validator(name).iter_errors(obj), key=lambda e: list(e.absolute_path))
+    first = itertools.islice(_validator(name).iter_errors(obj), 20)
+    errors = sorted(first, key=lambda e: [str(p) for p in e.absolute_path])
     out = []
     for e in errors[:5]:
         where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
@@ -90,262 +164,106 @@ def _json_error(exc: Exception) -> str:
 
 
 # ----------------------------------------------------------------------------- loading
-def _read_files(root: Path, max_bytes: int, report: VerifyReport) -> dict[str, str] | None:
+def _read_files(root: Path, max_bytes: int | None, report: VerifyReport) -> dict[str, str] | None:
     texts: dict[str, str] = {}
     for name in FILES:
-        p = root / name
-        if not p.exists() and not p.is_symlink():
-            report.errors.append(f"{name}: missing")
-        elif p.is_symlink() or not p.is_file():
-            report.errors.append(f"{name}: not a regular file")
-        elif (size := p.stat().st_size) > max_bytes:
-            report.errors.append(f"{name}: {size} bytes, over the size limit of {max_bytes}")
-        else:
-            try:
-                texts[name] = p.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as exc:
-                report.errors.append(f"{name}: not UTF-8 text ({exc})")
+        try:
+            texts[name] = read_capped(root / name, file_limit(name, max_bytes)).decode("utf-8")
+        except MissingFile:
+            report.add(f"{name}: missing")
+        except UnicodeDecodeError as exc:
+            report.add(f"{name}: not UTF-8 text ({exc})")
+        except ValueError as exc:
+            report.add(f"{name}: {exc}")
     return None if report.errors else texts
 
 
-def _parse(texts: dict[str, str], report: VerifyReport) -> tuple[Any, Any, list] | None:
-    parsed: dict[str, Any] = {}
-    for name in (sub.METADATA, sub.RESULTS):
-        try:
-            parsed[name] = sub.loads_strict(texts[name])
-        except ValueError as exc:
-            report.errors.append(f"{name}: {_json_error(exc)}")
+def _parse(text: str, name: str, report: VerifyReport) -> Any:
+    try:
+        return loads_bounded(text)
+    except ValueError as exc:
+        report.add(f"{name}: {_json_error(exc)}")
+        return None
+
+
+def _parse_traces(text: str, episodes: int, report: VerifyReport) -> list | None:
+    allowed = episodes + MAX_ERRORS
+    n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if n_lines > allowed:
+        report.add(
+            f"{sub.TRACES}: {n_lines} lines, over the limit of {allowed} for this run "
+            f"({episodes} episodes + {MAX_ERRORS}); not parsed"
+        )
+        return None
+    before = report.found
     traces: list[tuple[int, Any]] = []
-    for n, line in enumerate(texts[sub.TRACES].split("\n"), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            traces.append((n, sub.loads_strict(line)))
+            traces.append((n, loads_bounded(line)))
         except ValueError as exc:
-            report.errors.append(f"{sub.TRACES} line {n}: {_json_error(exc)}")
-    if not traces and not report.errors:
-        report.errors.append(f"{sub.TRACES}: no episodes")
-    if report.errors:
-        return None
-    return parsed[sub.METADATA], parsed[sub.RESULTS], traces
+            report.add(f"{sub.TRACES} line {n}: {_json_error(exc)}")
+    if not traces and report.found == before:
+        report.add(f"{sub.TRACES}: no episodes")
+    return None if report.found > before else traces
 
 
-def _load_gold(gold_file: str | Path, max_bytes: int, report: VerifyReport) -> dict | None:
+def _load_gold(gold_file: str | Path, report: VerifyReport) -> dict | None:
     p = Path(gold_file)
     try:
-        if p.stat().st_size > max_bytes:
-            report.errors.append(f"gold file {p}: over the size limit of {max_bytes} bytes")
-            return None
-        gold = sub.loads_strict(p.read_text(encoding="utf-8"))
+        gold = loads_bounded(read_capped(p, MAX_GOLD_BYTES).decode("utf-8"))
     except (OSError, ValueError) as exc:
-        report.errors.append(f"gold file {p}: cannot be read ({exc})")
+        report.add(f"gold file {p}: cannot be read ({exc})")
         return None
     if not isinstance(gold, dict) or not all(isinstance(v, str) for v in gold.values()):
-        report.errors.append(f"gold file {p}: must be a JSON object {{item_id: gold string}}")
+        report.add(f"gold file {p}: must be a JSON object {{item_id: gold string}}")
         return None
     return gold
 
 
-# ----------------------------------------------------------------------------- episodes
-def _where(n: int, eid: Any) -> str:
-    return f"{sub.TRACES} line {n} (episode {eid})"
-
-
-def _first_difference(a: list, b: list, what: str) -> str:
-    for i, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            if isinstance(x, dict) and isinstance(y, dict):
-                keys = [k for k in sorted(set(x) | set(y)) if x.get(k) != y.get(k)]
-                diffs = ", ".join(
-                    f"{k} {x.get(k)!r} (trace) vs {y.get(k)!r} (replay)" for k in keys
-                )
-                return f"{what} entry {i} differs from the replay: {diffs}"
-            return f"{what} entry {i} differs from the replay"
-    return f"{what} has {len(a)} entries but the replay has {len(b)}"
-
-
-def _replay(spec: EpisodeSpec, trace: dict, config: dict) -> list[str]:
-    from econ_env.bench.runner import episode_record, make_env, play_episode
-
-    try:
-        env = make_env(spec.env, spec.env_config(config))
-        actions, info = play_episode(env, spec, actions=trace["actions"])
-    except Exception as exc:  # the recorded actions do not fit the episode
-        return [f"replay failed: {exc}"]
-    fresh = episode_record(env, spec, config, trace["policy"], actions, info)
-    errors = []
-    for key in ("final_answer", "stop_reason", "rounds"):
-        if fresh[key] != trace[key]:
-            errors.append(f"{key} {trace[key]!r} differs from the replay's {fresh[key]!r}")
-    for key in ("ledger", "transcript"):
-        if fresh[key] != trace[key]:
-            errors.append(_first_difference(trace[key], fresh[key], key))
-    if "history" in trace and fresh["history"] != trace["history"]:
-        errors.append("history differs from the replay")
-    return errors
-
-
-def _check_episode(
-    spec: EpisodeSpec, trace: dict, suite: Suite, meta: dict, gold: dict | None, replay: bool
-) -> list[str]:
-    from econ_env.bench.runner import episode_config
-    from econ_env.tasks.answers import check_answer
-
-    errors = []
-    for key in ("case", "env", "item_id", "budget", "seed"):
-        if trace[key] != getattr(spec, key):
-            errors.append(f"{key} {trace[key]!r} does not match the suite's {getattr(spec, key)!r}")
-    if trace["policy"] != meta["policy"]:
-        errors.append(f"policy {trace['policy']!r} differs from metadata's {meta['policy']!r}")
-    config = episode_config(spec, meta["policy"])
-    config_ok = trace["config"] == sub.jsonable(config)
-    if not config_ok:
-        errors.append(f"config {trace['config']!r} differs from the suite's {config!r}")
-    # Re-score.
-    if suite.gold == "bundled":
-        g, kind = suite.gold_for(spec.item_id, spec.case)
-    elif gold is not None and spec.item_id in gold:
-        g, kind = gold[spec.item_id], suite.kind_for(spec.item_id, spec.case)
-    else:
-        g = kind = None
-        if gold is not None:
-            errors.append(f"the gold file has no gold for item {spec.item_id!r}")
-    if g is not None:
-        rescored = bool(check_answer(trace["final_answer"], g, kind))
-        if rescored != trace["correct"]:
-            errors.append(
-                f"correct is {str(trace['correct']).lower()} but final answer "
-                f"{trace['final_answer']!r} {'matches' if rescored else 'does not match'} "
-                "the gold answer"
-            )
-    # Re-count.
-    ledger = trace["ledger"]
-    billed = sum(e["billed"] for e in ledger)
-    generated = sum(e["prompt_tokens"] + e["completion_tokens"] for e in ledger)
-    if trace["totals"]["billed"] != billed:
-        errors.append(f"totals.billed {trace['totals']['billed']} but the ledger sums to {billed}")
-    if trace["totals"]["generated"] != generated:
-        errors.append(
-            f"totals.generated {trace['totals']['generated']} but the ledger sums to {generated}"
-        )
-    if billed > spec.budget:
-        errors.append(f"billed {billed} tokens, over the budget of {spec.budget}")
-    bad_index = [i for i, e in enumerate(ledger) if e["index"] != i]
-    if bad_index:
-        errors.append(f"ledger entry {bad_index[0]} has index {ledger[bad_index[0]]['index']}")
-    if replay and config_ok and config.get("backend", "simulated") == "simulated":
-        errors.extend(_replay(spec, trace, config))
-    return errors
-
-
-# ----------------------------------------------------------------------------- results
-def _compare(path: str, claimed: Any, actual: Any, out: list[str]) -> None:
-    if isinstance(actual, dict):
-        if not isinstance(claimed, dict):
-            out.append(f"{sub.RESULTS}: {path} should be an object")
-            return
-        for k in sorted(set(claimed) | set(actual)):
-            sub_path = f"{path}.{k}" if path else k
-            if k not in actual:
-                out.append(f"{sub.RESULTS}: {sub_path} is not in the recomputed results")
-            elif k not in claimed:
-                out.append(f"{sub.RESULTS}: {sub_path} is missing (recomputed: {actual[k]!r})")
-            else:
-                _compare(sub_path, claimed[k], actual[k], out)
-    elif isinstance(actual, list):
-        if not isinstance(claimed, list) or len(claimed) != len(actual):
-            out.append(f"{sub.RESULTS}: {path} is {claimed!r} but the traces give {actual!r}")
-            return
-        for i, (c, a) in enumerate(zip(claimed, actual, strict=True)):
-            _compare(f"{path}[{i}]", c, a, out)
-    elif isinstance(actual, (int, float)) and not isinstance(actual, bool):
-        ok = isinstance(claimed, (int, float)) and not isinstance(claimed, bool)
-        if not ok or abs(claimed - actual) > TOLERANCE * max(1.0, abs(actual)):
-            out.append(f"{sub.RESULTS}: {path} is {claimed!r} but the traces give {actual!r}")
-    elif claimed != actual:
-        out.append(f"{sub.RESULTS}: {path} is {claimed!r} but the traces give {actual!r}")
-
-
-# ----------------------------------------------------------------------------- main
-def verify_submission(
-    path: str | Path,
-    *,
-    gold_file: str | Path | None = None,
-    max_file_bytes: int = 50_000_000,
-    replay: bool = True,
-) -> VerifyReport:
-    """Check the submission directory ``path`` (see the module docstring)."""
-    root = Path(path)
-    report = VerifyReport(str(root))
-    if not root.is_dir():
-        report.errors.append(f"{root}: not a directory")
-        return report
-    texts = _read_files(root, max_file_bytes, report)
-    parsed = None if texts is None else _parse(texts, report)
-    if parsed is None:
-        return report
-    meta, results, traces = parsed
-    errs = report.errors
-    errs.extend(f"{sub.METADATA}: {e}" for e in _schema_errors("metadata", meta))
-    results_ok = not (r_errs := _schema_errors("results", results))
-    errs.extend(f"{sub.RESULTS}: {e}" for e in r_errs)
-    valid: list[tuple[int, dict]] = []
-    for n, t in traces:
-        t_errs = _schema_errors("trace", t)
-        eid = t.get("episode_id") if isinstance(t, dict) else None
-        errs.extend(f"{_where(n, eid)}: {e}" for e in t_errs)
-        if not t_errs:
-            valid.append((n, t))
-    if any(e.startswith(sub.METADATA) for e in errs):
-        return report
-
-    # Suite.
-    if meta["suite"] not in list_suites():
-        errs.append(f"{sub.METADATA}: unknown suite {meta['suite']!r}; known: {list_suites()}")
-        return report
-    suite = get_suite(meta["suite"])
+# ----------------------------------------------------------------------------- stages
+def _suite(meta: dict, results: Any, suites: Mapping[str, Suite], report: VerifyReport) -> Any:
+    """The suite of ``meta`` after the metadata checks (None when the run cannot be placed)."""
+    add = report.add
+    if meta["suite"] not in suites:
+        add(f"{sub.METADATA}: unknown suite {_r(meta['suite'])}; known: {sorted(suites)}")
+        return None
+    suite = suites[meta["suite"]]
     if meta["suite_version"] != suite.version:
-        errs.append(
-            f"{sub.METADATA}: suite_version {meta['suite_version']!r} does not match "
+        add(
+            f"{sub.METADATA}: suite_version {_r(meta['suite_version'])} does not match "
             f"{suite.name} version {suite.version!r}"
         )
-        return report
+        return None
     backends = {str(c.config.get("backend", "simulated")) for c in suite.cases}
     if meta["backend"]["name"] not in backends:
-        errs.append(
-            f"{sub.METADATA}: backend.name {meta['backend']['name']!r} but the suite's episodes "
-            f"run on {sorted(backends)}"
+        add(
+            f"{sub.METADATA}: backend.name {_r(meta['backend']['name'])} but the suite's "
+            f"episodes run on {sorted(backends)}"
         )
     if meta["prompt_hash"] != sub.prompt_hash():
-        errs.append(f"{sub.METADATA}: prompt_hash does not match this package's prompts")
-    if results_ok:
+        add(f"{sub.METADATA}: prompt_hash does not match this package's prompts")
+    if results is not None:
         for key in ("suite", "suite_version", "policy"):
             if results[key] != meta[key]:
-                errs.append(f"{sub.RESULTS}: {key} {results[key]!r} but metadata has {meta[key]!r}")
-    gold = None
-    if suite.gold == "external":
-        if gold_file is None:
-            errs.append(f"suite {suite.name} keeps its gold outside the package: pass gold_file")
-        else:
-            gold = _load_gold(gold_file, max_file_bytes, report)
-    try:
-        specs = suite.episodes(meta["limit"], budgets=meta.get("budgets"))
-    except ValueError as exc:
-        errs.append(f"{sub.METADATA}: {exc}")
-        return report
+                add(f"{sub.RESULTS}: {key} {_r(results[key])} but metadata has {_r(meta[key])}")
+    return suite
 
-    # Episode set.
+
+def _episode_set(
+    specs: list[EpisodeSpec], traces: list, valid: list, report: VerifyReport, suite: Suite
+) -> list[tuple[int, dict, EpisodeSpec]]:
+    add = report.add
     by_id = {s.episode_id: s for s in specs}
     seen: dict[str, int] = {}
     to_check: list[tuple[int, dict, EpisodeSpec]] = []
     for n, t in valid:
         eid = t["episode_id"]
         if eid in seen:
-            errs.append(
-                f"{sub.TRACES} line {n}: duplicate episode {eid} (first on line {seen[eid]})"
-            )
+            add(f"{sub.TRACES} line {n}: duplicate episode {eid} (first on line {seen[eid]})")
         elif eid not in by_id:
-            errs.append(f"{sub.TRACES} line {n}: unknown episode {eid} (not in {suite.name})")
+            add(f"{sub.TRACES} line {n}: unknown episode {eid} (not in {suite.name})")
         else:
             seen[eid] = n
             to_check.append((n, t, by_id[eid]))
@@ -355,27 +273,112 @@ def verify_submission(
         if isinstance(t, dict) and isinstance(t.get("episode_id"), str)
     }
     missing = [s.episode_id for s in specs if s.episode_id not in ids]
-    errs.extend(f"{sub.TRACES}: missing episode {eid}" for eid in missing[:_MAX_LISTED])
+    for eid in missing[:_MAX_LISTED]:
+        add(f"{sub.TRACES}: missing episode {eid}")
     if len(missing) > _MAX_LISTED:
-        errs.append(f"{sub.TRACES}: {len(missing)} episodes missing in all")
-    order = [by_id[t["episode_id"]] for _, t, _ in to_check]
+        add(f"{sub.TRACES}: {len(missing)} episodes missing in all")
+    order = [spec for _, _, spec in to_check]
     if order != [s for s in specs if s.episode_id in seen]:
-        errs.append(f"{sub.TRACES}: episodes are not in suite order")
+        add(f"{sub.TRACES}: episodes are not in suite order")
+    return to_check
 
-    # Episodes.
-    for n, t, spec in to_check:
+
+# ----------------------------------------------------------------------------- main
+def verify_submission(
+    path: str | Path,
+    *,
+    gold_file: str | Path | None = None,
+    max_file_bytes: int | None = None,
+    replay: bool = True,
+    suites: Mapping[str, Suite] | None = None,
+) -> VerifyReport:
+    """Check the submission directory ``path`` (see the module docstring); never raises on bad
+    data. ``max_file_bytes`` lowers every file's size limit; ``suites`` maps suite names to the
+    suites to verify against (default: the shipped ones)."""
+    root = Path(path)
+    report = VerifyReport(fs_name(str(root)))
+    known = suites if suites is not None else {n: get_suite(n) for n in list_suites()}
+    try:
+        _verify(root, report, gold_file, max_file_bytes, replay, known)
+    except Exception as exc:  # a bug or an unforeseen shape of data: reject, never crash
+        report.add(f"verification stopped: {type(exc).__name__}: {exc}")
+    report.close()
+    return report
+
+
+def _verify(
+    root: Path,
+    report: VerifyReport,
+    gold_file: str | Path | None,
+    max_file_bytes: int | None,
+    replay: bool,
+    suites: Mapping[str, Suite],
+) -> None:
+    add = report.add
+    for problem in directory_problems(root):
+        add(problem)
+    texts = None if report.errors else _read_files(root, max_file_bytes, report)
+    if texts is None:
+        return
+    meta = _parse(texts[sub.METADATA], sub.METADATA, report)
+    results = _parse(texts[sub.RESULTS], sub.RESULTS, report)
+    if report.errors:
+        return
+    budgets = meta.get("budgets") if isinstance(meta, dict) else None
+    if isinstance(budgets, list) and len(budgets) > MAX_BUDGETS:  # before any work on them
+        add(f"{sub.METADATA}: budgets has {len(budgets)} entries; at most {MAX_BUDGETS} allowed")
+        return
+    m_errs = _schema_errors("metadata", meta)
+    r_errs = _schema_errors("results", results)
+    for e in m_errs:
+        add(f"{sub.METADATA}: {e}")
+    for e in r_errs:
+        add(f"{sub.RESULTS}: {e}")
+    if m_errs:
+        return
+    report.suite, report.limit, report.budgets = meta["suite"], meta["limit"], meta.get("budgets")
+    suite = _suite(meta, None if r_errs else results, suites, report)
+    if suite is None:
+        return
+    try:  # bounded: the schema allows at most MAX_BUDGETS budgets
+        specs = suite.episodes(meta["limit"], budgets=meta.get("budgets"))
+    except ValueError as exc:
+        add(f"{sub.METADATA}: {exc}")
+        return
+    full_ids = [s.episode_id for s in suite.episodes()]
+    report.complete = [s.episode_id for s in specs] == full_ids
+    parsed = _parse_traces(texts[sub.TRACES], len(specs), report)
+    if parsed is None:
+        return
+    valid: list[tuple[int, dict]] = []
+    for n, t in parsed:
+        t_errs = _schema_errors("trace", t)
+        eid = t.get("episode_id") if isinstance(t, dict) else None
+        for e in t_errs:
+            add(f"{sub.TRACES} line {n} (episode {eid}): {e}")
+        if not t_errs:
+            valid.append((n, t))
+    gold = None
+    if suite.gold == "external":
+        if gold_file is None:
+            add(f"suite {suite.name} keeps its gold outside the package: pass gold_file")
+        else:
+            gold = _load_gold(gold_file, report)
+    to_check = _episode_set(specs, parsed, valid, report, suite)
+    for k, (n, t, spec) in enumerate(to_check):
+        if report.full:
+            report.unchecked = len(to_check) - k
+            break
         try:
-            problems = _check_episode(spec, t, suite, meta, gold, replay)
+            problems = check_episode(spec, t, suite, meta, gold, replay)
         except Exception as exc:  # never crash on bad data
             problems = [f"cannot be checked: {type(exc).__name__}: {exc}"]
-        errs.extend(f"{_where(n, spec.episode_id)}: {p}" for p in problems)
+        for p in problems:
+            add(f"{sub.TRACES} line {n} (episode {spec.episode_id}): {p}")
         report.checked_episodes += 1
-
-    # Results.
-    if results_ok and valid:
+    if not r_errs and valid:
         kept = [t for _, t in valid]
         actual = sub.compute_results(
             kept, suite=meta["suite"], suite_version=meta["suite_version"], policy=meta["policy"]
         )
-        _compare("", results, actual, errs)
-    return report
+        compare_results(results, actual, add)

@@ -119,9 +119,17 @@ class EnvSpec:
     __hash__ = None  # type: ignore[assignment]
 
 
-SECRET_CONFIG = ("task_kwargs", "backend", "backend_kwargs", "embedder", "render_mode")
-"""Config fields never put into a spec: they name the data and the model, not the rules (a
-procedural task's arguments would let a policy regenerate the gold answers)."""
+SECRET_CONFIG = (
+    "task_kwargs",
+    "backend",
+    "backend_kwargs",
+    "embedder",
+    "render_mode",
+    "info_text",
+)
+"""Config fields never put into a spec: they name the data, the model or how episodes are
+shown, not the rules (a procedural task's arguments would let a policy regenerate the gold
+answers)."""
 
 
 def public_config(config: Any, exclude: tuple[str, ...] = SECRET_CONFIG) -> dict[str, Any]:

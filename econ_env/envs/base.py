@@ -27,10 +27,18 @@ Global state (centralised critics, PettingZoo's ``state()`` API): ``state_space`
 ``Box(0, 1, (n_agents * obs_size,), float32)`` built once, and ``state()`` returns every agent's
 observation vector concatenated in ``possible_agents`` order (action masks excluded), rebuilt
 after reset and after every settled round.
+
+``infos[agent]`` is numeric with the same keys at every step (:mod:`econ_env.envs.observe`);
+``text_info(agent)`` gives the text. A ``reset`` that raises (a backend outage) leaves the env
+refusing ``step`` with a ``RuntimeError`` that names the failure, until a reset succeeds.
+``copy.deepcopy(env)`` mid-episode gives an env that continues the episode identically (the
+backend, task source and embedder are shared); pickling (``EzPickle``) rebuilds a fresh env
+from the constructor's arguments, as PettingZoo's and Gymnasium's envs do.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -81,7 +89,7 @@ class GameEnvMixin:
         game: Any,
         observer: Any,
         spec: EnvSpec,
-        render: Callable[[], str],
+        render: Callable[[Any, Any], str],
     ) -> None:
         """Called by the game's env classes once the config is validated."""
         self.config, self.task, self.backend = config, task, backend
@@ -100,6 +108,7 @@ class GameEnvMixin:
         self.infos: dict[str, dict] = {}
         self.np_random, _ = seeding.np_random(None)
         self._seeded = False
+        self._reset_error: str | None = "reset() has not been called"
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self._observation_spaces[agent]
@@ -113,16 +122,54 @@ class GameEnvMixin:
             raise RuntimeError(f"{type(self).__name__}.state() called before reset()")
         return self._state.copy()
 
+    def text_info(self, agent: str) -> dict[str, Any]:
+        """``agent``'s text for this episode (question, draft or answer, what it heard, the
+        ending): the part of ``infos`` that is not numeric (see :mod:`econ_env.envs.observe`).
+        Merged into ``infos[agent]`` when the env is built with ``info_text=True``."""
+        self._check_ready("text_info")
+        if agent not in self._index:
+            raise KeyError(f"unknown agent {agent!r}; agents: {self.possible_agents}")
+        return self.observer.text_info(self.game, self._index[agent])
+
+    def _check_ready(self, what: str) -> None:
+        """Raise when the env has no episode to act on (never reset, or the last reset
+        failed), naming what went wrong."""
+        if self._reset_error is not None:
+            name = self.metadata["name"]
+            raise RuntimeError(f"{name}: {what}() needs a successful reset(); {self._reset_error}")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A copy that continues the episode exactly where this env is (EzPickle's pickling
+        builds a fresh, un-reset env instead). The backend, the task source and the embedder
+        are shared: they hold models and connections, and every game request carries its
+        own seed, so sharing them does not couple the two episodes."""
+        for shared in (self.backend, self.task, getattr(self, "embedder", None)):
+            if shared is not None:
+                memo[id(shared)] = shared
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            new.__dict__[key] = copy.deepcopy(value, memo)
+        return new
+
     # --------------------------------------------------------------- episode
     def _begin(self, seed: int | None, options: dict | None) -> None:
-        """Seed (when asked, or the first time), draw the item and start the game."""
+        """Seed (when asked, or the first time), draw the item and start the game. When this
+        raises (a backend outage), the env refuses to step until a reset succeeds."""
+        self._reset_error = "the last reset() is still running or raised"
         if seed is not None or not self._seeded:
             self.np_random, _ = seeding.np_random(seed)
             self._seeded = True
         self._options = dict(options or {})  # other keys are ignored (PettingZoo passes some)
-        self.game.start(self._draw_item(), self.np_random)
-        self.observer.start(self.game)
-        self._refresh()
+        try:
+            self.game.start(self._draw_item(), self.np_random)
+            self.observer.start(self.game)
+            self._refresh()
+        except BaseException as exc:
+            self._reset_error = f"the last reset() raised {type(exc).__name__}: {exc}"
+            raise
+        self._reset_error = None
 
     def _draw_item(self) -> Any:
         """The episode's task item: ``options["item_id"]`` when given, else a seeded draw."""
@@ -140,7 +187,11 @@ class GameEnvMixin:
                 self._obs[a] = rows[i]
             else:
                 self._obs[a] = {"observation": rows[i], "action_mask": masks[i]}
-        self.infos = dict(zip(self.possible_agents, self.observer.infos(self.game), strict=True))
+        infos = self.observer.infos(self.game, masks)
+        if self.config.info_text:
+            for i, info in enumerate(infos):
+                info.update(self.observer.text_info(self.game, i))
+        self.infos = dict(zip(self.possible_agents, infos, strict=True))
 
     def observe(self, agent: str) -> Any:
         obs = self._obs[agent]
@@ -155,7 +206,7 @@ class GameEnvMixin:
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode='ansi'.")
             return None
-        text = self._render_fn()
+        text = self._render_fn(self.game, self.config)
         if self.render_mode == "human":
             print(text)
             return None
@@ -183,12 +234,14 @@ class RoundBasedEnv(GameEnvMixin, AECEnv):
             self._end_episode(truncated=False)
 
     def step(self, action: Any) -> None:
+        self._check_ready("step")
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
         index = self._index[agent]
         self._pending[index] = self.game.decode_action(index, action)
+        cumulative = self._cumulative_rewards[agent]
         self._cumulative_rewards[agent] = 0.0
         self._step_in_round += 1
         if self._step_in_round == len(self.agents):
@@ -196,6 +249,7 @@ class RoundBasedEnv(GameEnvMixin, AECEnv):
                 outcome = self.game.play_round(self._pending, self.np_random)
             except BaseException:  # e.g. BackendUnavailable: the same step can be retried
                 self._step_in_round -= 1
+                self._cumulative_rewards[agent] = cumulative
                 raise
             self._step_in_round = 0
             for i, a in enumerate(self.possible_agents):
@@ -233,6 +287,7 @@ class RoundBasedParallelEnv(GameEnvMixin, ParallelEnv):
         return {a: self.observe(a) for a in self.agents}, dict(self.infos)
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        self._check_ready("step")
         if not self.agents:
             return {}, {}, {}, {}, {}
         if not hasattr(actions, "keys"):

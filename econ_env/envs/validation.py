@@ -10,7 +10,27 @@ import dataclasses
 import math
 from typing import Any, TypeVar
 
+import numpy as np
+
 C = TypeVar("C")
+
+MAX_AGENTS = 256
+"""The most agents a game accepts (the global state grows with its square)."""
+MAX_BUDGET = 10**9
+"""The largest token budget (and round cap) a game accepts."""
+MAX_ROUNDS = 10_000
+"""The most rounds an episode may be configured to last."""
+MAX_TOKENS = 32768
+"""The largest completion cap of one generation."""
+
+
+def normalise_numbers(config: Any) -> None:
+    """Replace numpy scalars in a (frozen) config's fields by the Python value they hold, so
+    ``n_agents=np.int64(3)`` is ``n_agents=3`` (array-valued fields are left as they are)."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, np.generic):
+            object.__setattr__(config, f.name, value.item())
 
 
 def is_int(v: Any) -> bool:

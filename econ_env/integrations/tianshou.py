@@ -99,12 +99,12 @@ class TianshouAECEnv(PettingZooEnv):
 
     def _info(self, agent: str, fallback: dict | None = None) -> dict[str, Any]:
         raw = self.env.unwrapped.infos.get(agent) or fallback or {}
-        correct = raw.get("correct")
+        over = raw.get("game_over", False)
         return {
             "alive": not self._dead(agent),
             "billed_tokens": int(raw.get("billed_tokens", 0)),
             "generated_tokens": int(raw.get("generated_tokens", 0)),
-            "correct": -1.0 if correct is None else float(correct),
+            "correct": float(raw.get("correct", False)) if over else -1.0,
         }
 
     def map_action(self, action: Any) -> Any:

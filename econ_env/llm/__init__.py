@@ -6,13 +6,21 @@ Built in: ``simulated`` (default; presets fitted on real models: :func:`list_pre
 needs torch or openai.
 """
 
-from econ_env.llm.base import Backend, BackendUnavailable, Completion, GenRequest, Message
+from econ_env.llm.base import (
+    Backend,
+    BackendError,
+    BackendUnavailable,
+    Completion,
+    GenRequest,
+    Message,
+)
 from econ_env.llm.registry import list_backends, make_backend, register_backend
 from econ_env.llm.simulated import DEFAULT_SKILL, SimParams, SimulatedBackend, list_presets
 
 __all__ = [
     "DEFAULT_SKILL",
     "Backend",
+    "BackendError",
     "BackendUnavailable",
     "Completion",
     "GenRequest",

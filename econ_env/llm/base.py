@@ -9,10 +9,18 @@ agent index, the role, the agent's own previous answer and the answers it has he
 backends ignore them and never put them into a cache key; the simulated backend, which has no
 text model, reads them to play its stochastic model of an agent. The hints hold nothing that is
 not in the request's prompt or in the task item the game is playing.
+
+:func:`generate_checked` is how callers (the games, the cache) call a backend: it checks that
+there is exactly one :class:`Completion` per request and that every completion is sane
+(:func:`check_completion`) before the caller applies anything, and raises
+:class:`BackendError` naming the backend, the request index, the field and its allowed range
+otherwise. :class:`BackendUnavailable` (a server that cannot be reached) is a ``BackendError``.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import InitVar, dataclass, field
@@ -150,7 +158,10 @@ class Completion:
         completion_tokens: tokens the model produced (<= the request's ``max_tokens``).
         mean_logprob: mean log-probability of the produced tokens (<= 0).
         mean_entropy: mean next-token entropy in nats (>= 0).
-        finish_reason: ``"stop"`` or ``"length"``.
+        finish_reason: ``"stop"`` or ``"length"`` (:data:`FINISH_REASONS`).
+
+    The fields are not validated on creation (a backend may build one from a server's answer);
+    :func:`check_completion` (called by :func:`generate_checked`) validates them.
     """
 
     text: str
@@ -161,7 +172,40 @@ class Completion:
     finish_reason: str = "stop"
 
 
-class BackendUnavailable(RuntimeError):
+FINISH_REASONS = ("stop", "length")
+"""The allowed :attr:`Completion.finish_reason` values."""
+
+
+class BackendError(RuntimeError):
+    """A backend failed or answered something that cannot be used.
+
+    The message is ``"backend <backend> <detail>"``, e.g. ``backend 'simulated' returned an
+    invalid completion for request 2: prompt_tokens must be an int >= 0, got -5``.
+
+    Raised by :func:`generate_checked` for an invalid completion and by the real backends for a
+    server answer they cannot use (malformed, empty, absurd counts). Nothing of a game round has
+    been applied when it is raised from a game's backend call, so the step can be retried.
+
+    Attributes:
+        backend: the backend's name or its server's URL (also named in the message).
+        detail: what went wrong.
+    """
+
+    def __init__(self, backend: str, detail: str) -> None:
+        super().__init__(f"backend {backend} {detail}")
+        self.backend = backend
+        self.detail = detail
+
+    @property
+    def url(self) -> str:
+        """Alias of :attr:`backend` (a server backend's URL)."""
+        return self.backend
+
+    def __reduce__(self) -> tuple[type[BackendError], tuple[str, str]]:
+        return (type(self), (self.backend, self.detail))
+
+
+class BackendUnavailable(BackendError):
     """A backend's server could not be reached, even after retries.
 
     Attributes:
@@ -170,12 +214,9 @@ class BackendUnavailable(RuntimeError):
     """
 
     def __init__(self, url: str, detail: str) -> None:
-        super().__init__(f"backend at {url} is unavailable: {detail}")
-        self.url = url
+        RuntimeError.__init__(self, f"backend at {url} is unavailable: {detail}")
+        self.backend = url
         self.detail = detail
-
-    def __reduce__(self) -> tuple[type[BackendUnavailable], tuple[str, str]]:
-        return (type(self), (self.url, self.detail))
 
 
 @runtime_checkable
@@ -189,13 +230,71 @@ class Backend(Protocol):
         ...
 
 
-def generate_checked(backend: Backend, requests: Sequence[GenRequest]) -> list[Completion]:
-    """``backend.generate(requests)``, raising ``RuntimeError`` naming the backend when it does
-    not return exactly one completion per request."""
-    completions = backend.generate(requests)
-    if len(completions) != len(requests):
-        raise RuntimeError(
-            f"backend {backend.name!r} returned {len(completions)} completions "
-            f"for {len(requests)} requests"
+def _is_int(x: object) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def completion_problem(request: GenRequest, completion: object) -> str | None:
+    """What is wrong with ``completion`` as the answer to ``request`` (``None`` when nothing).
+
+    The rules: ``text`` is a ``str``; ``prompt_tokens`` and ``completion_tokens`` are ints
+    (not bools) ``>= 0``; ``completion_tokens <= request.max_tokens + 1`` (the stop token may be
+    counted); ``mean_logprob`` is a finite real ``<= 0``; ``mean_entropy`` a finite real
+    ``>= 0``; ``finish_reason`` is one of :data:`FINISH_REASONS`.
+    """
+    if not isinstance(completion, Completion):
+        return f"is a {type(completion).__name__}, not a Completion"
+    c = completion
+    if not isinstance(c.text, str):
+        return f"text must be a str, got {type(c.text).__name__}"
+    for name in ("prompt_tokens", "completion_tokens"):
+        v = getattr(c, name)
+        if not _is_int(v) or v < 0:
+            return f"{name} must be an int >= 0, got {v!r}"
+    cap = request.max_tokens + 1
+    if c.completion_tokens > cap:
+        return (
+            f"completion_tokens must be in [0, max_tokens + 1] = [0, {cap}] "
+            f"(max_tokens={request.max_tokens} plus the stop token), got {c.completion_tokens}"
         )
-    return completions
+    lp, ent = c.mean_logprob, c.mean_entropy
+    if not _is_real(lp) or not math.isfinite(lp) or lp > 0.0:
+        return f"mean_logprob must be a finite number in (-inf, 0], got {lp!r}"
+    if not _is_real(ent) or not math.isfinite(ent) or ent < 0.0:
+        return f"mean_entropy must be a finite number in [0, inf), got {ent!r}"
+    if c.finish_reason not in FINISH_REASONS:
+        return f"finish_reason must be one of {list(FINISH_REASONS)}, got {c.finish_reason!r}"
+    return None
+
+
+def check_completion(backend: str, index: int, request: GenRequest, completion: object) -> None:
+    """Raise :class:`BackendError` naming ``backend``, the request ``index`` and the field when
+    ``completion`` is not a valid answer to ``request`` (rules: :func:`completion_problem`)."""
+    problem = completion_problem(request, completion)
+    if problem is not None:
+        raise BackendError(
+            backend, f"returned an invalid completion for request {index}: {problem}"
+        )
+
+
+def generate_checked(backend: Backend, requests: Sequence[GenRequest]) -> list[Completion]:
+    """``backend.generate(requests)``, checked before the caller uses any of it.
+
+    Raises :class:`BackendError` (a ``RuntimeError``) naming the backend when it does not return
+    exactly one completion per request, or when any completion is invalid
+    (:func:`completion_problem`: the request index, the field and its allowed range). Callers
+    call it before applying anything, so an invalid answer leaves their state untouched.
+    """
+    requests = list(requests)
+    name = str(getattr(backend, "name", type(backend).__name__))
+    completions = backend.generate(requests)
+    if not isinstance(completions, Sequence) or len(completions) != len(requests):
+        got = len(completions) if isinstance(completions, Sequence) else type(completions).__name__
+        raise BackendError(repr(name), f"returned {got} completions for {len(requests)} requests")
+    for i, (r, c) in enumerate(zip(requests, completions, strict=True)):
+        check_completion(repr(name), i, r, c)
+    return list(completions)

@@ -1,58 +1,89 @@
 """``cache``: a content-addressed SQLite cache in front of any backend.
 
 ``CachedBackend(inner, path=..., mode=...)`` stores every completion under a SHA-256 of the
-*canonical request*: the inner backend's identity (its ``identity`` dict when it has one, else
-``{"name": backend.name}``), the messages, ``max_tokens``, ``temperature``, ``top_p``,
-``repetition_penalty``, ``seed`` and ``belief``. ``GenRequest.hints`` (simulation hints) never
-enters the key. Numbers are canonical: ``temperature=1`` and ``temperature=1.0`` are the same
-request, ``-0.0`` is ``0.0``, and a non-finite belief is refused.
+*canonical request* (:mod:`econ_env.llm.cache_keys`): the inner backend's identity (everything
+that changes its outputs: seed and parameters of the simulated backend, weights digest and dtype
+of a local model, model id and decoding settings of a server), the messages, ``max_tokens``,
+``temperature``, ``top_p``, ``repetition_penalty``, ``seed`` and ``belief``.
+``GenRequest.hints`` (simulation hints) never enter the key.
 
 Modes:
 
 - ``"record"``: always call the inner backend and store (overwriting) what it returned;
-- ``"replay"``: never call the inner backend; a miss raises :class:`CacheMiss` naming the
-  request (role and first characters of its last message) and its key;
+- ``"replay"``: never call the inner backend and never write to the file; a miss raises
+  :class:`CacheMiss` naming the request, its key and the backend identity that was looked up
+  (and, when the file holds no row of that identity, the identities it does hold);
 - ``"read-write"`` (default): hits come from the cache, misses go to the inner backend (one
   batched call for all misses of a batch, identical requests once) and are stored. When two
   processes race on the same key the first stored row wins and both return it.
 
-The database is SQLite in WAL mode with a busy timeout; writes use ``BEGIN IMMEDIATE`` and are
-retried on ``database is locked`` so many processes (vectorised env workers) can share one file,
-and a writer killed mid-transaction leaves the last committed rows intact. Floats are stored as
-their ``repr`` text (an exact round trip, ``-0.0``, infinities and NaN included; SQLite's
-``REAL`` would turn ``-0.0`` into ``0`` and NaN into ``NULL``). Per-model hit and miss
-counters are kept in the file; :func:`cache_stats` reads them and ``econ-env cache stats`` prints
-them (:func:`clear_cache` empties the file).
+Only valid completions are stored: the inner backend is called through
+:func:`~econ_env.llm.base.generate_checked`, so a bad answer (negative counts, a NaN
+log-probability, ...) raises :class:`~econ_env.llm.base.BackendError` and is never cached.
+
+Files (:mod:`econ_env.llm.cache_file`): record and read-write use SQLite in WAL mode with a busy
+timeout; writes use ``BEGIN IMMEDIATE`` and are retried on ``database is locked`` so many
+processes (vectorised env workers) can share one file, and a writer killed mid-transaction
+leaves the last committed rows intact. Replay opens the file read-only (``mode=ro``, or
+``immutable=1`` for a WAL file in a read-only folder), so a shared, published cache may be a
+read-only file; its hits and misses are counted in this object only (``stats()``'s
+``session_hits`` / ``session_misses``), not in the file's counters. Floats are stored as their
+``repr`` text (an exact round trip, ``-0.0`` included). Per-model hit and miss counters are
+kept in the file; :func:`cache_stats` reads them and ``econ-env cache stats`` prints them
+(:func:`clear_cache` empties the file). A corrupt or foreign file raises
+:class:`CacheFileError` naming it.
 
 In replay mode an inner backend given as a spec string is not built when the file already knows
-the identity recorded for that spec, so a replay needs neither the server nor the model weights.
-Note: requests with ``seed=None`` are cached like any other; the first stored sample is replayed.
-The default path is ``$ECON_ENV_HOME/cache/generations.sqlite`` (``~/.cache/econ-env``).
+the identity recorded for that spec *with the same keyword arguments* (``"simulated"`` with
+``seed=7`` is another backend than ``"simulated"``), so a replay needs neither the server nor the
+model weights. Note: requests with ``seed=None`` are cached like any other; the first stored
+sample is replayed. The default path is ``$ECON_ENV_HOME/cache/generations.sqlite``
+(``~/.cache/econ-env``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from econ_env.llm.base import Backend, Completion, GenRequest, generate_checked
-from econ_env.llm.cache_file import cache_stats, clear_cache, default_cache_path, format_stats
+from econ_env.llm.cache_file import (
+    CacheFileError,
+    cache_stats,
+    clear_cache,
+    connect_read_only,
+    connect_read_write,
+    default_cache_path,
+    file_errors,
+    format_stats,
+    retry_locked,
+)
+from econ_env.llm.cache_keys import (
+    backend_identity,
+    canonical_request,
+    describe_request,
+    identity_text,
+    model_label,
+    request_key,
+    spec_key,
+)
 
 __all__ = [
     "CACHE_MODES",
+    "CacheFileError",
     "CacheMiss",
     "CachedBackend",
     "backend_identity",
     "cache_stats",
+    "canonical_request",
     "clear_cache",
     "default_cache_path",
     "format_stats",
@@ -60,102 +91,25 @@ __all__ = [
 ]
 
 CACHE_MODES = ("record", "replay", "read-write")
-KEY_VERSION = 1
 _CHUNK = 400  # keys per SELECT (well under SQLite's bound-parameter limit)
-T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS generations (
-    key TEXT PRIMARY KEY,
-    model TEXT NOT NULL,
-    request TEXT NOT NULL,
-    text TEXT NOT NULL,
-    prompt_tokens INTEGER NOT NULL,
-    completion_tokens INTEGER NOT NULL,
-    mean_logprob TEXT NOT NULL,
-    mean_entropy TEXT NOT NULL,
-    finish_reason TEXT NOT NULL,
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS generations_model ON generations(model);
-CREATE TABLE IF NOT EXISTS counters (
-    model TEXT PRIMARY KEY,
-    hits INTEGER NOT NULL DEFAULT 0,
-    misses INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS specs (
-    spec TEXT NOT NULL,
-    identity TEXT NOT NULL,
-    PRIMARY KEY (spec, identity)
-);
-"""
+_SHOWN = 3  # identities named in a miss message
 
 
 class CacheMiss(LookupError):
-    """A replay-mode request that is not in the cache."""
+    """A replay-mode request that is not in the cache.
 
-    def __init__(self, message: str, key: str) -> None:
+    Attributes:
+        key: the request's key.
+        identity: the backend identity that was looked up.
+    """
+
+    def __init__(self, message: str, key: str, identity: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.key = key
+        self.identity = identity
 
-
-def backend_identity(backend: Backend) -> dict[str, Any]:
-    """The backend's ``identity`` dict when it has one, else ``{"name": backend.name}``."""
-    ident = getattr(backend, "identity", None)
-    if ident is None:
-        return {"name": str(backend.name)}
-    if not isinstance(ident, Mapping):
-        raise ValueError(f"backend {backend.name!r}: identity must be a dict, got {ident!r}")
-    return dict(ident)
-
-
-def _num(name: str, x: Any) -> float:
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"GenRequest.{name} must be finite to be cached, got {x!r}")
-    return v + 0.0  # -0.0 -> 0.0
-
-
-def canonical_request(identity: Mapping[str, Any], req: GenRequest) -> str:
-    """The canonical JSON text hashed into the key (``hints`` are never part of it)."""
-    body = {
-        "v": KEY_VERSION,
-        "identity": identity,
-        "messages": [{str(k): str(v) for k, v in m.items()} for m in req.messages],
-        "max_tokens": int(req.max_tokens),
-        "temperature": _num("temperature", req.temperature),
-        "top_p": _num("top_p", req.top_p),
-        "repetition_penalty": _num("repetition_penalty", req.repetition_penalty),
-        "seed": None if req.seed is None else int(req.seed),
-        "belief": None if req.belief is None else [_num("belief", b) for b in req.belief],
-    }
-    try:
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"identity {identity!r} must be JSON-serialisable: {err}") from None
-
-
-def request_key(identity: Mapping[str, Any], req: GenRequest) -> str:
-    """SHA-256 (hex) of :func:`canonical_request`."""
-    return hashlib.sha256(canonical_request(identity, req).encode("utf-8")).hexdigest()
-
-
-def _model_label(identity: Mapping[str, Any]) -> str:
-    label = identity.get("model") or identity.get("name") or "?"
-    rev = identity.get("revision")
-    return f"{label}@{rev}" if rev else str(label)
-
-
-def _describe(req: GenRequest, key: str) -> str:
-    last = req.messages[-1] if req.messages else {}
-    text = " ".join(str(last.get("content", "")).split())
-    snippet = text[:60] + ("…" if len(text) > 60 else "")
-    return f"request (last message role={last.get('role')!r}: {snippet!r}; key={key[:16]})"
-
-
-def _is_locked(err: sqlite3.OperationalError) -> bool:
-    msg = str(err).lower()
-    return "locked" in msg or "busy" in msg
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.key, self.identity))
 
 
 class CachedBackend:
@@ -164,11 +118,13 @@ class CachedBackend:
     Args:
         inner: the wrapped backend, a spec string for :func:`~econ_env.llm.registry.make_backend`
             or a ``Backend`` instance. A spec is built on first use.
-        path: the SQLite file (default :func:`default_cache_path`); folders are created.
+        path: the SQLite file (default :func:`default_cache_path`); folders are created (not in
+            replay mode, which needs an existing file).
         mode: ``"record"``, ``"replay"`` or ``"read-write"``.
         busy_timeout: seconds a statement waits on another process's lock (> 0); a write that
             still finds the database locked is retried for up to ``10 × busy_timeout`` seconds.
-        **inner_kwargs: keyword arguments for ``make_backend(inner, ...)`` (spec strings only).
+        **inner_kwargs: keyword arguments for ``make_backend(inner, ...)`` (spec strings only);
+            they are part of what a spec string resolves to in replay mode.
     """
 
     def __init__(
@@ -194,7 +150,9 @@ class CachedBackend:
         else:
             raise ValueError(f"CachedBackend.inner must be a spec string or a Backend: {inner!r}")
         self._inner_kwargs = inner_kwargs
+        self._spec_key = None if self._spec is None else spec_key(self._spec, inner_kwargs)
         self.mode = mode
+        self.read_only = mode == "replay"
         self.path = Path(path) if path is not None else default_cache_path()
         self.busy_timeout = float(busy_timeout)
         self.name = f"cache({inner if self._spec else self._inner.name})"  # type: ignore[union-attr]
@@ -240,38 +198,17 @@ class CachedBackend:
     def _connect(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._retry(lambda: conn.executescript(_SCHEMA))
-        except BaseException:
-            conn.close()
-            raise
+        if self.read_only:
+            conn = connect_read_only(self.path, self.busy_timeout)
+        else:
+            conn = connect_read_write(self.path, self.busy_timeout)
         self._conn, self._pid = conn, os.getpid()
         return conn
-
-    def _retry(self, fn: Callable[[], T]) -> T:
-        """Run ``fn``, retrying while SQLite reports the database locked/busy (bounded)."""
-        deadline = time.monotonic() + 10 * self.busy_timeout
-        delay = 0.01
-        while True:
-            try:
-                return fn()
-            except sqlite3.OperationalError as err:
-                if not _is_locked(err) or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._connect()
-        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"), self.busy_timeout)
         try:
             yield conn
             conn.execute("COMMIT")
@@ -289,9 +226,55 @@ class CachedBackend:
 
     # ------------------------------------------------------------------ rows
     def _known_identities(self) -> list[dict[str, Any]]:
+        """Identities recorded for this spec string with the same keyword arguments."""
+        if self._spec_key is None:
+            return []
         conn = self._connect()
-        rows = conn.execute("SELECT identity FROM specs WHERE spec = ?", (self._spec,)).fetchall()
+        with file_errors(self.path):
+            try:
+                rows = conn.execute(
+                    "SELECT identity FROM spec_identities WHERE spec = ?", (self._spec_key,)
+                ).fetchall()
+            except sqlite3.OperationalError as err:
+                if "no such table" in str(err):  # a read-only file of an earlier version
+                    return []
+                raise
         return [json.loads(r[0]) for r in rows]
+
+    def _file_identities(self, conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
+        """Per model label, the distinct identities of the file's rows (a slow scan, for error
+        messages only)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for model, request in conn.execute("SELECT model, request FROM generations"):
+            try:
+                ident = json.loads(request).get("identity")
+            except (ValueError, AttributeError):
+                continue
+            seen = out.setdefault(model, [])
+            if ident not in seen:
+                seen.append(ident)
+        return out
+
+    def _miss(self, conn: sqlite3.Connection, req: GenRequest, key: str) -> CacheMiss:
+        identity = self.identity
+        text = identity_text(identity)
+        with file_errors(self.path):
+            held = self._file_identities(conn)
+        found = any(identity in idents for idents in held.values())
+        head = f"cache miss in replay mode for {describe_request(req, key)} in {self.path}: "
+        if found:
+            why = f"the backend identity {text} has rows in this file, but not this request"
+        else:
+            others = [identity_text(i) for idents in held.values() for i in idents]
+            if not others:
+                holds = "the file is empty"
+            else:
+                more = " ..." if len(others) > _SHOWN else ""
+                holds = f"the file holds {len(others)} other: {'; '.join(others[:_SHOWN])}{more}"
+            why = f"the backend identity {text} was not found ({holds})"
+        return CacheMiss(
+            f"{head}{why}; record it first with mode='record' or 'read-write'", key, identity
+        )
 
     def _lookup(self, conn: sqlite3.Connection, keys: Sequence[str]) -> dict[str, Completion]:
         found: dict[str, Completion] = {}
@@ -305,14 +288,7 @@ class CachedBackend:
                 chunk,
             ).fetchall()
             for key, text, pt, ct, lp, ent, fin in rows:
-                found[key] = Completion(
-                    text,
-                    int(pt),
-                    int(ct),
-                    float(lp),
-                    float(ent),
-                    fin,
-                )
+                found[key] = Completion(text, int(pt), int(ct), float(lp), float(ent), fin)
         return found
 
     def _count(self, conn: sqlite3.Connection, model: str, hits: int, misses: int) -> None:
@@ -332,23 +308,26 @@ class CachedBackend:
         if not requests:
             return []
         identity = self.identity
-        model = _model_label(identity)
+        model = model_label(identity)
         canon = [canonical_request(identity, r) for r in requests]
         keys = [hashlib.sha256(c.encode("utf-8")).hexdigest() for c in canon]
         conn = self._connect()
-        found = {} if self.mode == "record" else self._retry(lambda: self._lookup(conn, keys))
+        found: dict[str, Completion] = {}
+        if self.mode != "record":
+            with file_errors(self.path):
+                found = retry_locked(lambda: self._lookup(conn, keys), self.busy_timeout)
         todo: dict[str, int] = {}  # key -> index of its first request among the misses
         for i, k in enumerate(keys):
             if k not in found and k not in todo:
                 todo[k] = i
         hits = sum(k in found for k in keys)
-        if todo and self.mode == "replay":
-            k, i = next(iter(todo.items()))
-            raise CacheMiss(
-                f"cache miss in replay mode for {_describe(requests[i], k)} in {self.path} "
-                f"(model {model!r}); record it first with mode='record' or 'read-write'",
-                k,
-            )
+        if self.mode == "replay":
+            self.hits += hits
+            if todo:
+                self.misses += len(keys) - hits
+                k, i = next(iter(todo.items()))
+                raise self._miss(conn, requests[i], k)
+            return [found[k] for k in keys]
         fresh: list[Completion] = []
         if todo:
             fresh = generate_checked(self.inner, [requests[i] for i in todo.values()])
@@ -373,10 +352,10 @@ class CachedBackend:
             with self._write() as w:
                 if rows:
                     w.executemany(f"{verb} INTO generations VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-                if self._spec is not None:
+                if self._spec_key is not None:
                     w.execute(
-                        "INSERT OR IGNORE INTO specs VALUES (?, ?)",
-                        (self._spec, json.dumps(identity, sort_keys=True)),
+                        "INSERT OR IGNORE INTO spec_identities VALUES (?, ?)",
+                        (self._spec_key, json.dumps(identity, sort_keys=True)),
                     )
                 self._count(w, model, hits, len(keys) - hits)
                 # read-write: a row another process stored first wins (everyone returns it)
@@ -384,7 +363,8 @@ class CachedBackend:
                     return self._lookup(w, list(todo))
                 return {}
 
-        stored = self._retry(store)
+        with file_errors(self.path):
+            stored = retry_locked(store, self.busy_timeout)
         if self.mode == "record":
             stored = {k: c for k, c in zip(todo, fresh, strict=True)}
         self.hits += hits

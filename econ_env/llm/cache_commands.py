@@ -7,7 +7,9 @@ The work is done by :func:`~econ_env.llm.cache_file.cache_stats`,
 - ``econ-env cache stats [--path P] [--json]``: file, rows, size, hits and misses, per model;
 - ``econ-env cache clear [--path P] [--model M]``: delete all rows (or one model's) and compact.
 
-``--path`` defaults to ``$ECON_ENV_HOME/cache/generations.sqlite``.
+``--path`` defaults to ``$ECON_ENV_HOME/cache/generations.sqlite``; ``stats`` opens it read-only
+(a published, read-only cache works). A missing, corrupt or foreign file prints an error naming
+it and exits with 1.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import json
 import sqlite3
 from typing import Any
 
-from econ_env.llm.cache_file import cache_stats, clear_cache, default_cache_path, format_stats
+from econ_env.llm.cache_file import (
+    CacheFileError,
+    cache_stats,
+    clear_cache,
+    default_cache_path,
+    format_stats,
+)
 
 __all__ = ["add_commands", "cache_stats", "clear_cache", "format_stats", "run_command"]
 
@@ -43,7 +51,7 @@ def run_command(args: argparse.Namespace) -> int:
             print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
             return 0
         n = clear_cache(args.path, args.model)
-    except (FileNotFoundError, sqlite3.DatabaseError) as err:
+    except (FileNotFoundError, CacheFileError, sqlite3.DatabaseError) as err:
         print(f"econ-env cache: {err}")
         return 1
     what = f"model {args.model!r}" if args.model else "all models"

@@ -10,26 +10,39 @@ time from a thread pool; completions come back in request order.
   ``repetition_penalty_field`` (default ``"repeat_penalty"``, llama.cpp's; vLLM uses
   ``"repetition_penalty"``; ``None`` drops it, for servers that reject unknown fields).
   ``GenRequest.belief`` is ignored (soft-prompt beliefs need a local model) and so is ``meta``.
-- Token counts are the server's ``usage``; a response without usage raises ``RuntimeError``
-  (never a word count). ``mean_logprob`` is the mean of the returned token log-probabilities and
-  ``mean_entropy`` the mean entropy of each position's ``top_logprobs`` distribution with the
-  remaining mass as one extra outcome (a lower bound of the true entropy). A server that returns
-  no log-probabilities gives 0.0 for both (counted in ``missing_logprobs``).
+- Token counts are the server's ``usage`` (never a word count). ``mean_logprob`` is the mean of
+  the returned token log-probabilities and ``mean_entropy`` the mean entropy of each position's
+  ``top_logprobs`` distribution with the remaining mass as one extra outcome (a lower bound of
+  the true entropy). A server that returns no log-probabilities gives 0.0 for both (counted in
+  ``missing_logprobs``).
+- Answers are sanity-checked before they become a :class:`~econ_env.llm.base.Completion`
+  (:mod:`econ_env.llm.openai_answer`): counts must be ints ``>= 0``, ``completion_tokens`` at
+  most ``max_tokens + 1``, ``prompt_tokens`` at most a bound of the prompt's size plus
+  ``prompt_token_margin``, log-probabilities finite and ``<= 0`` (a NaN never reaches an
+  observation). Anything else raises :class:`~econ_env.llm.base.BackendError` naming the URL
+  and the field, never a ``JSONDecodeError``, ``KeyError`` or ``AttributeError``.
 - Retries are this backend's own (the client's are off), so the policy is explicit and testable:
-  429, 408, 5xx, timeouts and connection errors are retried up to ``max_retries`` times after a
-  delay ``min(backoff_max, backoff·2^attempt)`` scaled by a jitter factor in [0.5, 1) drawn
-  from a generator seeded by ``seed``. When the retries are spent the call raises
-  :class:`~econ_env.llm.base.BackendUnavailable` naming the URL; other HTTP errors (400, 401,
-  404, ...) raise ``RuntimeError`` at once. A failed batch raises after every request of it has
-  finished or been cancelled, so the caller's state is untouched.
+  429, 408, 409, 425, 5xx, timeouts, connection errors and ``200`` answers whose body is not JSON
+  (empty, HTML, plain text, cut off: a proxy page or a restarting server) are retried up to
+  ``max_retries`` times after a delay ``min(backoff_max, backoff·2^attempt)`` scaled by a jitter
+  factor in [0.5, 1) drawn from a generator seeded by ``seed``. When the retries are spent the
+  call raises :class:`~econ_env.llm.base.BackendUnavailable` naming the URL (a
+  ``BackendError`` naming it for unreadable bodies); other HTTP errors (400, 401, 404, ...) and
+  well-formed JSON answers that fail the checks raise ``BackendError`` at once (a server that
+  answers well-formed nonsense answers it again). A failed batch raises after every request of
+  it has finished or been cancelled, so the caller's state is untouched.
 - ``model=None`` asks ``GET /v1/models`` on first use and takes the only model served.
-  ``identity`` (the cache key) is ``{"backend": "openai", "model": ..., "revision": ...}``: the
-  URL is not part of it, so a recording replays against any server of the same model.
+  ``identity`` (the cache key) is ``{"backend": "openai", "model": ..., "revision": ...}`` plus
+  each setting that changes what the backend returns (``logprobs``, ``top_logprobs``,
+  ``repetition_penalty_field``) when it differs from its default (so recordings made with the
+  defaults by earlier versions keep their keys). The URL is deliberately not part of it: a
+  recording replays against any server of the same model (another address, port or host of the
+  same deployment); give ``revision=`` a label to tell apart servers whose outputs differ for
+  the same model id (another quantisation, engine or build).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -40,12 +53,25 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from econ_env.llm.base import BackendUnavailable, Completion, GenRequest
+from econ_env.llm.base import BackendError, BackendUnavailable, Completion, GenRequest
+from econ_env.llm.openai_answer import (
+    UnreadableAnswer,
+    completion_of,
+    decode_body,
+    model_ids_of,
+)
 
 __all__ = ["OpenAIBackend", "OpenAIConfig"]
 
 T = TypeVar("T")
 RETRY_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+IDENTITY_DEFAULTS: dict[str, Any] = {
+    "logprobs": True,
+    "top_logprobs": 5,
+    "repetition_penalty_field": "repeat_penalty",
+}
+"""Settings left out of ``identity`` at these values (frozen: changing a default of
+:class:`OpenAIConfig` must not change what an identity means)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +90,7 @@ class OpenAIConfig:
     top_logprobs: int = 5
     repetition_penalty_field: str | None = "repeat_penalty"
     seed: int = 0
+    prompt_token_margin: int = 4096
 
     def __post_init__(self) -> None:
         url = urlparse(self.base_url) if isinstance(self.base_url, str) else None
@@ -74,7 +101,7 @@ class OpenAIConfig:
             )
         if self.model is not None and (not isinstance(self.model, str) or not self.model):
             raise ValueError(f"OpenAIConfig.model must be None or a non-empty str: {self.model!r}")
-        ints = ("concurrency", "max_retries", "top_logprobs", "seed")
+        ints = ("concurrency", "max_retries", "top_logprobs", "seed", "prompt_token_margin")
         for name in (
             "concurrency",
             "timeout",
@@ -83,6 +110,7 @@ class OpenAIConfig:
             "backoff_max",
             "top_logprobs",
             "seed",
+            "prompt_token_margin",
         ):
             value = getattr(self, name)
             kind = int if name in ints else (int, float)
@@ -95,6 +123,11 @@ class OpenAIConfig:
             ("backoff", 0 <= self.backoff <= 60, "in [0, 60] seconds"),
             ("backoff_max", self.backoff <= self.backoff_max <= 600, "in [backoff, 600] seconds"),
             ("top_logprobs", 0 <= self.top_logprobs <= 20, "an int in [0, 20]"),
+            (
+                "prompt_token_margin",
+                0 <= self.prompt_token_margin <= 1_000_000,
+                "an int in [0, 1000000] tokens",
+            ),
         ]
         for name, ok, allowed in checks:
             if not ok:
@@ -105,16 +138,6 @@ class OpenAIConfig:
             raise ValueError("OpenAIConfig.repetition_penalty_field must be None or a field name")
 
 
-def _entropy(top: Sequence[Any]) -> float:
-    """Entropy (nats) of a top-k distribution plus its missing mass as one outcome."""
-    probs = [math.exp(t.logprob) for t in top if t.logprob is not None and t.logprob > -math.inf]
-    h = -sum(p * math.log(p) for p in probs if p > 0.0)
-    rest = 1.0 - sum(probs)
-    if rest > 1e-12:
-        h -= rest * math.log(rest)
-    return max(h, 0.0)
-
-
 class OpenAIBackend:
     """A backend for an OpenAI-compatible server (see the module docstring).
 
@@ -122,7 +145,8 @@ class OpenAIBackend:
         base_url: the API root, e.g. ``http://127.0.0.1:8080/v1``.
         api_key: the key (default ``$OPENAI_API_KEY``, else ``"EMPTY"`` for local servers).
         **settings: fields of :class:`OpenAIConfig` (model, concurrency, timeout, max_retries,
-            backoff, backoff_max, logprobs, top_logprobs, repetition_penalty_field, seed, ...).
+            backoff, backoff_max, logprobs, top_logprobs, repetition_penalty_field, seed,
+            prompt_token_margin).
     """
 
     def __init__(self, base_url: str, *, api_key: str | None = None, **settings: Any) -> None:
@@ -181,7 +205,7 @@ class OpenAIBackend:
         """Run one HTTP call with the retry policy."""
         import openai
 
-        last = ""
+        last, unreadable = "", False
         for attempt in range(self.config.max_retries + 1):
             if attempt:
                 with self._lock:
@@ -193,25 +217,38 @@ class OpenAIBackend:
                 return fn()
             except openai.APIStatusError as err:
                 if err.status_code not in RETRY_STATUS:
-                    raise RuntimeError(
-                        f"{what} at {self.base_url} was rejected with HTTP {err.status_code}: "
-                        f"{err.message}"
+                    raise BackendError(
+                        self.base_url,
+                        f"rejected {what} with HTTP {err.status_code}: {err.message}",
                     ) from err
                 last = f"HTTP {err.status_code}"
             except openai.APIConnectionError as err:  # includes APITimeoutError
                 last = f"{type(err).__name__}: {err}"
-        raise BackendUnavailable(
-            self.base_url,
-            f"{what} failed {self.config.max_retries + 1} times (last error: {last})",
-        )
+            except UnreadableAnswer as err:
+                unreadable, last = True, str(err)
+                continue
+            unreadable = False
+        tries = self.config.max_retries + 1
+        if unreadable:
+            raise BackendError(
+                self.base_url,
+                f"{what} failed {tries} times; the last try was answered (HTTP 200) with {last}",
+            )
+        raise BackendUnavailable(self.base_url, f"{what} failed {tries} times (last error: {last})")
+
+    def _json(self, raw: Any) -> Any:
+        """The decoded JSON of a raw ``200`` response (:class:`UnreadableAnswer` when not)."""
+        return decode_body(raw.content, raw.headers.get("content-type", ""))
 
     # ------------------------------------------------------------------ identity
     @property
     def model(self) -> str:
         """The served model's id (asked from ``/v1/models`` when not given)."""
         if self._model is None:
-            page = self._call("GET /models", lambda: self.client.models.list())
-            ids = [m.id for m in page.data]
+            raw = self._call(
+                "GET /models", lambda: self._json(self.client.models.with_raw_response.list())
+            )
+            ids = model_ids_of(raw, self.base_url)
             if len(ids) != 1:
                 raise ValueError(
                     f"{self.base_url} serves {len(ids)} models {ids}; pass model= to choose one"
@@ -221,8 +258,18 @@ class OpenAIBackend:
 
     @property
     def identity(self) -> dict[str, Any]:
-        """What the cache keys on: the backend kind, the model id and its revision."""
-        return {"backend": "openai", "model": self.model, "revision": self.config.revision}
+        """What the cache keys on: the backend kind, the model id, its revision label and the
+        settings that change the outputs when they differ from :data:`IDENTITY_DEFAULTS`."""
+        ident: dict[str, Any] = {
+            "backend": "openai",
+            "model": self.model,
+            "revision": self.config.revision,
+        }
+        for name, default in IDENTITY_DEFAULTS.items():
+            value = getattr(self.config, name)
+            if value != default and not (name == "top_logprobs" and not self.config.logprobs):
+                ident[name] = value
+        return ident
 
     # ------------------------------------------------------------------ generation
     def _body(self, req: GenRequest) -> dict[str, Any]:
@@ -246,36 +293,15 @@ class OpenAIBackend:
 
     def _one(self, req: GenRequest) -> Completion:
         body = self._body(req)
-        resp = self._call(
-            "POST /chat/completions", lambda: self.client.chat.completions.create(**body)
+        create = self.client.chat.completions.with_raw_response.create
+        data = self._call("POST /chat/completions", lambda: self._json(create(**body)))
+        completion, missing = completion_of(
+            data, req, self.base_url, self.config.prompt_token_margin
         )
-        if not resp.choices:
-            raise RuntimeError(f"{self.base_url} returned a completion without choices")
-        choice = resp.choices[0]
-        usage = resp.usage
-        if usage is None or usage.prompt_tokens is None or usage.completion_tokens is None:
-            raise RuntimeError(
-                f"{self.base_url} returned no token usage; econ-env needs the server's counts"
-            )
-        content = (choice.logprobs.content if choice.logprobs is not None else None) or []
-        lps = [t.logprob for t in content if t.logprob is not None]
-        if lps:
-            mean_lp = min(sum(lps) / len(lps), 0.0)
-            ents = [_entropy(t.top_logprobs) for t in content if t.top_logprobs]
-            mean_ent = sum(ents) / len(ents) if ents else 0.0
-        else:
-            mean_lp, mean_ent = 0.0, 0.0
-            if self.config.logprobs and usage.completion_tokens:
-                with self._lock:
-                    self.missing_logprobs += 1
-        return Completion(
-            text=choice.message.content or "",
-            prompt_tokens=int(usage.prompt_tokens),
-            completion_tokens=int(usage.completion_tokens),
-            mean_logprob=float(mean_lp),
-            mean_entropy=float(mean_ent),
-            finish_reason="length" if choice.finish_reason == "length" else "stop",
-        )
+        if missing and self.config.logprobs and completion.completion_tokens:
+            with self._lock:
+                self.missing_logprobs += 1
+        return completion
 
     def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
         """One completion per request, in order; ``concurrency`` requests in flight at once."""

@@ -47,9 +47,10 @@ GOLDEN_CASES: dict[str, tuple[str, dict[str, Any], int]] = {
 
 
 def record(case: str) -> list[dict]:
-    """Play a golden case and return its views."""
+    """Play a golden case and return its views (infos with their text, ``info_text=True``, so
+    a change to a prompt or a draft shows)."""
     env_name, config, seed = GOLDEN_CASES[case]
-    return play(make(env_name, **config), seed)
+    return play(make(env_name, info_text=True, **config), seed)
 
 
 def _diff(expected: Any, actual: Any, path: str = "") -> str | None:

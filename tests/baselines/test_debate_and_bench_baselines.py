@@ -6,6 +6,7 @@ import pytest
 import econ_env
 from econ_env.bench.baselines import BENCH_BASELINES, overrides_of, resolve
 from econ_env.core.rollout import play_episode
+from econ_env.envs.observe import stop_reason_of
 from econ_env_baselines import DEBATE_POLICIES
 
 
@@ -62,7 +63,7 @@ def test_every_bench_baseline_runs_on_both_envs(name, env_name):
     policy = factory(env.unwrapped.env_spec, 0)
     for seed in range(3):
         info = play_episode(env, policy.act, seed=seed).info
-        assert info["stop_reason"] and info["generated_tokens"] > 0
+        assert stop_reason_of(info["stop_code"]) and info["generated_tokens"] > 0
     if name == "single_cot":
         assert env.unwrapped.config.n_agents == 1
     if name == "mad" and env_name == "auction_v0":

@@ -1,4 +1,5 @@
-"""build_leaderboard: verified / unverified / invalid submissions, escaping, tables and the plot."""
+"""build_leaderboard: verified / partial / unverified / invalid submissions, escaping, tables and
+the plot (hostile submissions: test_leaderboard_untrusted.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def _edit_results(path: Path, **changes: object) -> None:
 
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two honest dev-suite submissions, one with an edited accuracy, one unreadable."""
+    """Two honest dev-suite submissions with limit=1 (partial), one with an edited accuracy, one
+    unreadable."""
     root = tmp_path_factory.mktemp("subs")
     results = {}
     for policy in HONEST:
@@ -54,15 +56,18 @@ def _entries(site: Path) -> dict[str, dict]:
 def test_badges_follow_verification(site: Path) -> None:
     entries = _entries(site)
     assert set(entries) == {*HONEST, "tampered", "broken"}
-    for name in HONEST:
-        assert entries[name]["status"] == "verified", entries[name]["reason"]
+    for name in HONEST:  # honest, but limit=1: verified as partial, never ranked
+        assert entries[name]["status"] == "partial", entries[name]["reason"]
+        assert entries[name]["scope"] == "limit=1" and entries[name]["rank"] is None
     assert entries["tampered"]["status"] == "unverified"
     assert "accuracy" in entries["tampered"]["reason"]
     assert entries["broken"]["status"] == "invalid"
     assert "not valid JSON" in entries["broken"]["reason"]
     page = site.read_text()
-    assert page.count('<span class="badge verified"') == 2 + 2 * 4  # table + per-case rows
+    assert page.count('<span class="badge partial"') == 2 + 2 * 4  # table + per-case rows
+    assert page.count('<span class="badge verified"') == 0
     assert page.count('<span class="badge invalid"') == 1
+    assert page.count('<span class="scope">limit=1</span>') == 3  # the tampered copy too
     first_error = lb.html.escape(entries["tampered"]["reason"], quote=True)
     assert f'title="{first_error}">unverified</span>' in page
 
@@ -81,10 +86,10 @@ def test_table_numbers_match_results(site: Path, submissions: Path) -> None:
         assert {c["case"] for c in e["per_case"]} == set(res["per_case"])
         lo, hi = res["accuracy_ci"]
         assert f'{res["accuracy"]:.3f} <span class="ci">[{lo:.3f}, {hi:.3f}]</span>' in page
-    # main table rows are ordered by accuracy, best first; the invalid one last
+    # main table rows: partial ones by accuracy, best first, then unverified, the invalid last
     names = [e["name"] for e in json.loads((site.parent / "leaderboard.json").read_text())]
-    accs = [entries[n]["accuracy"] for n in names[:-1]]
-    assert accs == sorted(accs, reverse=True) and names[-1] == "broken"
+    accs = [entries[n]["accuracy"] for n in names[:2]]
+    assert accs == sorted(accs, reverse=True) and names[2:] == ["tampered", "broken"]
     assert page.count("<tr data-index=") == 4 + 3 * 4  # 4 submissions + 3 valid x 4 cases
 
 
@@ -134,7 +139,8 @@ def _good_results(**changes: object) -> dict:
         ("[1, 2]", "JSON object"),
         (b"\xff\xfe{}", "not valid JSON"),
         (json.dumps(_good_results(accuracy=1.5)), "'accuracy' must be in [0.0, 1.0]"),
-        (json.dumps(_good_results(accuracy=float("nan"))), "finite number"),
+        (json.dumps(_good_results(accuracy=float("nan"))), "non-standard JSON constant NaN"),
+        (json.dumps(_good_results(accuracy=10**400)), "outside the allowed range"),
         (json.dumps(_good_results(accuracy=True)), "finite number"),
         (json.dumps(_good_results(generated_ci=[3.0])), "'generated_ci' must be a list"),
         (json.dumps(_good_results(billed_ci=[5.0, 1.0])), "lo > hi"),
@@ -161,7 +167,7 @@ def test_oversized_results_is_invalid(tmp_path: Path, monkeypatch: pytest.Monkey
     (sub / "results.json").write_text(json.dumps(_good_results()))
     monkeypatch.setattr(lb, "MAX_RESULTS_BYTES", 50)
     index = lb.build_leaderboard(tmp_path / "subs", tmp_path / "site", verifier=_stub())
-    assert "over the 50 limit" in _entries(index)["big"]["reason"]
+    assert "over the size limit of 50 bytes" in _entries(index)["big"]["reason"]
 
 
 def test_verifier_crash_and_errors_mean_unverified(tmp_path: Path) -> None:

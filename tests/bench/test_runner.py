@@ -201,6 +201,8 @@ def test_run_suite_rejects_bad_arguments(tmp_path):
         run_suite(DEV, "truthful", tmp_path, limit=0, progress=False)
     with pytest.raises(ValueError, match="budgets"):
         run_suite(DEV, "truthful", tmp_path, budgets=[0], progress=False)
+    with pytest.raises(ValueError, match="budgets has 17 entries; at most 16 allowed"):
+        run_suite(DEV, "truthful", tmp_path, budgets=range(1, 18), progress=False)
     with pytest.raises(ValueError, match="cannot build policy 'no_such_policy'"):
         run_suite(DEV, "no_such_policy", tmp_path, progress=False)
     assert not (tmp_path / sub.METADATA).exists()

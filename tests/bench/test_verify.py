@@ -40,10 +40,8 @@ def _edit_json(path: Path, name: str, edit: Callable[[dict], None]) -> None:
 
 
 @pytest.fixture(scope="module")
-def honest(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("honest")
-    run_suite(DEV, "truthful", out, limit=1, progress=False)
-    return out
+def honest(dev_limit1) -> Path:
+    return dev_limit1  # conftest.py: the dev suite with limit=1, policy truthful
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +81,7 @@ def test_honest_submission_is_accepted(honest):
     report = verify_submission(honest)
     assert report.ok, report.errors
     assert report.checked_episodes == len(get_suite(DEV).episodes(1)) == len(_traces(honest))
+    assert not report.complete and report.limit == 1  # a limit run: accepted, but partial
 
 
 def test_honest_external_gold_submission_is_accepted(honest_test):

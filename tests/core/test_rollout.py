@@ -4,6 +4,7 @@ import numpy as np
 
 import econ_env
 from econ_env.core.rollout import play_episode
+from econ_env.envs.observe import stop_reason_of
 
 
 def test_play_episode_returns_equal_the_summed_rewards_and_dead_steps_are_none():
@@ -22,7 +23,9 @@ def test_play_episode_returns_equal_the_summed_rewards_and_dead_steps_are_none()
     assert result.actions == len(acts) == sum(1 for _, _, done in seen if not done)
     for agent in env.possible_agents:
         assert result.returns[agent] == sum(r for a, r, _ in seen if a == agent)
-        assert result.final_infos[agent]["stop_reason"] == result.info["stop_reason"]
+        assert stop_reason_of(result.final_infos[agent]["stop_code"]) == stop_reason_of(
+            result.info["stop_code"]
+        )
     assert not env.agents  # every agent got its dead step
 
 

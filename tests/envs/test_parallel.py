@@ -6,6 +6,7 @@ import pytest
 from pettingzoo.utils.conversions import aec_to_parallel
 
 import econ_env
+from econ_env.envs.observe import stop_reason_of
 from econ_env.llm.base import BackendUnavailable
 from econ_env.llm.simulated import SimulatedBackend
 from econ_env.registry import make_raw
@@ -143,5 +144,5 @@ def test_a_game_over_at_reset_leaves_no_live_agents():
     env = econ_env.make_parallel("debate_v0", budget=5, embedder="hashed")
     obs, infos = env.reset(seed=0)
     assert env.agents == [] and obs == {}
-    assert infos["executor_0"]["stop_reason"] == "budget_exhausted"
+    assert stop_reason_of(infos["executor_0"]["stop_code"]) == "budget_exhausted"
     assert env.step({}) == ({}, {}, {}, {}, {})

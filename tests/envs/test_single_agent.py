@@ -11,6 +11,7 @@ from gymnasium.utils.env_checker import check_env
 import econ_env
 from econ_env.core.rollout import play_episode
 from econ_env.core.spec import EnvSpec
+from econ_env.envs.observe import stop_reason_of
 from econ_env_baselines import TruthfulBidder
 
 
@@ -62,11 +63,11 @@ def test_terminated_and_truncated_stay_distinct():
         _, _, term, trunc, info = trunc_env.step(fixed_bid(0.0))
         if term or trunc:
             break
-    assert (term, trunc, info["stop_reason"]) == (False, True, "max_rounds")
+    assert (term, trunc, stop_reason_of(info["stop_code"])) == (False, True, "max_rounds")
     term_env = econ_env.single_agent(lambda: econ_env.auction_v0.env(backend_kwargs={"skill": 8.0}))
     term_env.reset(seed=1)
     _, _, term, trunc, info = term_env.step(fixed_bid(1.0))
-    assert (term, trunc, info["stop_reason"]) == (True, False, "consensus")
+    assert (term, trunc, stop_reason_of(info["stop_code"])) == (True, False, "consensus")
 
 
 @pytest.mark.parametrize(
@@ -163,8 +164,9 @@ def test_co_players_are_built_from_the_env_spec():
     spec = econ_env.env_spec("auction_v0", n_agents=3)
     assert [(s == spec, seed) for s, seed in SpecOnlyCoPlayer.built] == [(True, 0), (True, 2)]
     env.reset(seed=0)
-    info = env.step(fixed_bid(0.0))[-1]
-    assert not info["heard"]  # everyone silent: the co-players are the silent bidders
+    env.step(fixed_bid(0.0))
+    heard = env.env.unwrapped.text_info("bidder_1")["heard"]
+    assert not heard  # everyone silent: the co-players are the silent bidders
 
     factory_calls = []
 

@@ -229,7 +229,9 @@ def test_replay_miss_names_the_request_and_never_calls_inner(tmp_path):
 
 
 def test_exact_round_trip_of_completion_fields(tmp_path):
-    values = [-0.0, 5e-324, -1.0000000000000002, -math.pi, math.inf, math.nan, -1e308, 2.5e-300]
+    # every valid extreme (the cache stores only valid completions: see generate_checked)
+    logprobs = [-0.0, -5e-324, -1.0000000000000002, -math.pi, -1e308, -2.5e-300, 0.0]
+    entropies = [0.0, 5e-324, 1.0000000000000002, math.pi, 1e308, 2.5e-300, 1.7976931348623157e308]
 
     class Weird:
         name = "weird"
@@ -237,12 +239,12 @@ def test_exact_round_trip_of_completion_fields(tmp_path):
         def generate(self, requests):
             return [
                 Completion(
-                    f"t{r.seed}\u00e9\x00", 3, 4, values[r.seed], values[-1 - r.seed], "length"
+                    f"t{r.seed}\u00e9\x00", 3, 4, logprobs[r.seed], entropies[r.seed], "length"
                 )
                 for r in requests
             ]
 
-    r = [GenRequest(msgs(), 8, seed=i) for i in range(len(values))]
+    r = [GenRequest(msgs(), 8, seed=i) for i in range(len(logprobs))]
     expected = Weird().generate(r)
     CachedBackend(Weird(), path=tmp_path / "c.sqlite").generate(r)
     got = CachedBackend(Dead("weird"), path=tmp_path / "c.sqlite", mode="replay").generate(r)

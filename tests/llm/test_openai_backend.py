@@ -208,7 +208,7 @@ def test_full_auction_episode_on_openai_recorded_and_replayed(url, model, tmp_pa
     views = play(env, seed=0)
     game = env.unwrapped.game
     assert views[-1]["terminated"] or views[-1]["truncated"]
-    assert game.stop_reason is not None and "final_answer" in views[-1]["info"]
+    assert game.stop_reason is not None and views[-1]["info"]["game_over"]
     assert game.ledger.generated_total > 0 and backend.attempts >= AUCTION["n_agents"]
     recorded = (views, game.ledger.to_records(), game.transcript.to_records())
     dead = OpenAIBackend(f"http://127.0.0.1:{free_port()}/v1", model=model, max_retries=0)

@@ -308,7 +308,7 @@ def _play(env: Any, item_id: str, seed: int = 0) -> dict[str, Any]:
     for agent in env.agent_iter():
         _obs, _rew, term, trunc, info = env.last()
         env.step(None if term or trunc else env.action_space(agent).sample())
-    return info
+    return {**info, **env.unwrapped.text_info(env.possible_agents[0])}
 
 
 def test_auction_episode_on_hf_tasks(tmp_path: Path) -> None:

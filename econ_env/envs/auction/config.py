@@ -12,7 +12,16 @@ from typing import Any
 from econ_env.core.beliefs import BeliefMap
 from econ_env.envs.auction.mechanism import MECHANISMS
 from econ_env.envs.auction.reward import REWARDS, AuctionReward, make_reward
-from econ_env.envs.validation import is_int, is_real, require
+from econ_env.envs.validation import (
+    MAX_AGENTS,
+    MAX_BUDGET,
+    MAX_ROUNDS,
+    MAX_TOKENS,
+    is_int,
+    is_real,
+    normalise_numbers,
+    require,
+)
 from econ_env.envs.validation import make_config as _make_config
 
 ACTION_TYPES = ("continuous", "discrete")
@@ -60,6 +69,9 @@ class AuctionConfig:
             ValueError (default) or be treated as ``silence`` (for learners that ignore masks).
         beliefs: the belief → generation-parameter map.
         render_mode: ``None``, ``"ansi"`` or ``"human"``.
+        info_text: also put each agent's text (question, drafts, answers, what it heard, the
+            ending) into ``infos[agent]``; by default infos are numeric only and the text is
+            ``env.unwrapped.text_info(agent)`` (see :mod:`econ_env.envs.observe`).
     """
 
     n_agents: int = 3
@@ -85,13 +97,20 @@ class AuctionConfig:
     invalid_action: str = "raise"
     beliefs: BeliefMap = field(default_factory=BeliefMap)
     render_mode: str | None = None
+    info_text: bool = False
     reward: AuctionReward | None = None
 
     def __post_init__(self) -> None:
+        normalise_numbers(self)
+
         def need(ok: bool, name: str, allowed: str) -> None:
             require(self, "auction_v0", ok, name, allowed)
 
-        need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
+        need(
+            is_int(self.n_agents) and 1 <= self.n_agents <= MAX_AGENTS,
+            "n_agents",
+            f"an integer in [1, {MAX_AGENTS}]",
+        )
         need(self.mechanism in MECHANISMS, "mechanism", f"one of {MECHANISMS}")
         need(
             is_int(self.top_k) and 1 <= self.top_k <= self.n_agents,
@@ -110,17 +129,26 @@ class AuctionConfig:
             "softmax_temperature",
             "a float > 0",
         )
-        need(is_int(self.budget) and self.budget > 0, "budget", "an integer > 0")
         need(
-            self.round_cap is None or (is_int(self.round_cap) and self.round_cap > 0),
-            "round_cap",
-            "None or an integer > 0",
+            is_int(self.budget) and 1 <= self.budget <= MAX_BUDGET,
+            "budget",
+            f"an integer in [1, {MAX_BUDGET}]",
         )
-        need(is_int(self.max_rounds) and self.max_rounds >= 1, "max_rounds", "an integer >= 1")
         need(
-            is_int(self.max_draft_tokens) and 1 <= self.max_draft_tokens <= 32768,
+            self.round_cap is None
+            or (is_int(self.round_cap) and 1 <= self.round_cap <= MAX_BUDGET),
+            "round_cap",
+            f"None or an integer in [1, {MAX_BUDGET}]",
+        )
+        need(
+            is_int(self.max_rounds) and 1 <= self.max_rounds <= MAX_ROUNDS,
+            "max_rounds",
+            f"an integer in [1, {MAX_ROUNDS}]",
+        )
+        need(
+            is_int(self.max_draft_tokens) and 1 <= self.max_draft_tokens <= MAX_TOKENS,
             "max_draft_tokens",
-            "an integer in [1, 32768]",
+            f"an integer in [1, {MAX_TOKENS}]",
         )
         need(self.action_type in ACTION_TYPES, "action_type", f"one of {ACTION_TYPES}")
         need(
@@ -152,6 +180,7 @@ class AuctionConfig:
             f"None or one of {RENDER_MODES}",
         )
         need(isinstance(self.stop_on_consensus, bool), "stop_on_consensus", "True or False")
+        need(isinstance(self.info_text, bool), "info_text", "True or False")
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
         need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
         need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")

@@ -51,7 +51,11 @@ that would overdraw the budget is never made.
 - ``stop_on_consensus=True``; ``task="arithmetic"`` (``gsm8k``, ``mmlu``, ... or a TaskSource) with
   ``task_kwargs``; ``backend="simulated"`` (or a Backend) with ``backend_kwargs``.
 - ``invalid_action="raise"`` (or ``"silence"``: a masked discrete action counts as silence).
-- ``render_mode=None`` (``"ansi"`` returns the transcript as text, ``"human"`` prints it).
+- ``render_mode=None`` (``"ansi"`` returns the transcript as text, ``"human"`` prints it);
+  ``info_text=False`` (``True`` merges each bidder's text into ``infos``).
+- Sizes are bounded: ``n_agents`` ≤ 256, ``budget`` and ``round_cap`` ≤ 10⁹, ``max_rounds`` ≤
+  10,000, ``max_draft_tokens`` ≤ 32,768; numpy integers and floats are accepted wherever ints and
+  floats are.
 - ``max_cycles``: alias of ``max_rounds`` (PettingZoo convention).
 
 ### Observation
@@ -64,10 +68,19 @@ price, whether the own draft can still be broadcast (unspoken and affordable), o
 last round's speakers (n), agent id one-hot (n), and 8 task features. With
 ``action_type="discrete"`` the observation is ``{"observation": <that vector>, "action_mask":
 int8 (bid_levels,)}``; bid levels above silence are masked when the own draft cannot be
-broadcast. Text never enters the observation: ``infos[agent]`` holds ``question``, ``draft``,
-``answer``, ``heard`` (the broadcasts so far as ``(speaker, text)`` pairs), ``round``,
-``billed_tokens``, ``generated_tokens``, ``remaining_budget``; at the end also ``stop_reason``,
-``final_answer``, ``gold`` and ``correct``.
+broadcast. Text never enters the observation.
+
+### Infos
+
+``infos[agent]`` has the same keys at reset and at every step, all numeric (so vectorised
+learners can stack them): the shared keys of :mod:`econ_env.envs.observe` (``round``,
+``billed_tokens``, ``generated_tokens``, ``remaining_budget``, ``agent_billed_tokens``,
+``agent_generated_tokens``, ``game_over``, ``correct``, ``stop_code`` and, with discrete
+actions, ``action_mask``), then ``spoke`` (the bidder broadcast last round), ``bid`` (its last
+bid in [0, 1]) and ``price`` (the last clearing price). Text is
+``env.unwrapped.text_info(agent)``: ``question``, ``draft``, ``answer``, ``heard`` (the
+broadcasts so far as ``(speaker, text)`` pairs) and, at the end, ``stop_reason``,
+``final_answer`` and ``gold``; with ``info_text=True`` it is merged into ``infos[agent]``.
 
 ### State
 
@@ -100,6 +113,10 @@ for the tokens billed in that round, and at the end ``+1`` if the final answer i
 ### Version History
 
 - v0: initial release (econ-env 0.1.0).
+- v0, econ-env 0.2.0 (unreleased): ``infos`` numeric with the same keys at every step (text moved to
+  ``text_info(agent)`` / ``info_text=True``; ``stop_reason`` → ``stop_code``); size bounds on the
+  config. Observations, rewards and episodes are unchanged (the golden transcripts' views differ
+  only in their infos).
 """
 
 from __future__ import annotations
@@ -167,7 +184,7 @@ class _AuctionSetup(GameEnvMixin):
             game=game,
             observer=AuctionObserver(cfg),
             spec=spec_of(cfg),
-            render=lambda: render_text(game, cfg),
+            render=render_text,
         )
 
 

@@ -13,10 +13,13 @@ what every bidder receives: :meth:`AuctionGame.settle` returns a
 :meth:`AuctionGame.decode_action` before anything is applied. The envs (``env.py``) turn this
 into PettingZoo's AEC and parallel APIs.
 
-A round is all or nothing: the revision call is made *before* anything of the round is
+A round is all or nothing: the revision call is made, and every completion it returns is
+checked (:func:`~econ_env.llm.base.generate_checked`), *before* anything of the round is
 applied, so when the backend fails (a dead server raises
-:class:`~econ_env.llm.base.BackendUnavailable`) the ledger, transcript, drafts, round counter and
-the env's random generator are exactly as before the round, and the same step can be retried.
+:class:`~econ_env.llm.base.BackendUnavailable`) or returns an invalid completion (a negative
+count, a NaN log-probability, ... raise :class:`~econ_env.llm.base.BackendError`) the ledger,
+transcript, drafts, round counter and the env's random generator are exactly as before the
+round, and the same step can be retried.
 
 Billing (DALA's accounting): an agent that bids pays the prompt tokens of the call that
 produced its draft, once per draft; a winner also pays its draft's completion tokens. Silent

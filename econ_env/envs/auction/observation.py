@@ -24,9 +24,11 @@ public signals the auctioneer announces (how many different answers are on the t
 whether yours leads), not other agents' draft text: an agent never observes an unbroadcast
 draft.
 
-Text never enters the observation: :meth:`AuctionObserver.infos` gives each bidder its
-``infos`` entry (question, own draft and answer, the broadcasts heard so far, round, token
-totals and, at the end, the stop reason, final answer, gold and correctness).
+Text never enters the observation. :meth:`AuctionObserver.infos` gives each bidder its numeric
+``infos`` entry (round, token totals, the ending, whether it spoke last round, its last bid and
+the last price: :mod:`econ_env.envs.observe`); :meth:`AuctionObserver.text_info` its text
+(question, own draft and answer, the broadcasts heard so far, the stop reason, final and gold
+answers).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from econ_env.core.layout import FieldSpec, Layout
-from econ_env.envs.observe import shared_info
+from econ_env.envs.observe import add_agent_totals, shared_info, shared_text
 from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
 
 if TYPE_CHECKING:
@@ -152,8 +154,25 @@ class AuctionObserver:
                 masks[i][1:] = speak[i]
         return rows, masks
 
-    def infos(self, game: AuctionGame) -> list[dict[str, Any]]:
-        """Every bidder's ``infos`` entry."""
+    def infos(
+        self, game: AuctionGame, masks: list[np.ndarray] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every bidder's numeric ``infos`` entry (:mod:`econ_env.envs.observe`'s keys, then
+        ``spoke``, ``bid`` and ``price``); ``masks`` are the action masks to copy in."""
+        out = []
+        winners = set(game.last_winners)
+        for i in range(self.config.n_agents):
+            info = shared_info(game, game.round, None if masks is None else masks[i])
+            info["spoke"] = i in winners
+            info["bid"] = float(game.prev_bids[i])
+            info["price"] = float(game.last_price)
+            out.append(info)
+        add_agent_totals(out, game.agents, game.ledger)
+        return out
+
+    def text_info(self, game: AuctionGame, index: int) -> dict[str, Any]:
+        """Bidder ``index``'s text: the question, its draft and answer, the broadcasts heard
+        as ``(speaker, text)`` pairs, and the ending (``None`` until the game is over)."""
+        draft = game.drafts[index]
         heard = tuple((m.speaker, m.text) for m in game.transcript.public())
-        shared = {**shared_info(game), "round": game.round, "heard": heard}
-        return [{**shared, "draft": d.text, "answer": d.answer} for d in game.drafts]
+        return {**shared_text(game), "draft": draft.text, "answer": draft.answer, "heard": heard}

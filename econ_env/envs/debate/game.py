@@ -9,10 +9,12 @@ computed. All LLM calls of a round are billed together: if they would overdraw t
 whole round is refused before it is charged (its tokens count as generated, not billed) and the
 episode ends with ``budget_exhausted``. Embedding reads count as generated tokens only.
 
-A round is all or nothing: every backend call and embedding of a round is made before anything
-is applied, and when one fails the ledger, transcript, history and the env's random generator
-are exactly as before, so the same round can be played again. Actions are decoded and validated
-by :meth:`DebateGame.decode_action` before anything is applied; :meth:`DebateGame.play_round`
+A round is all or nothing: every backend call and embedding of a round is made, and every
+completion checked (:func:`~econ_env.llm.base.generate_checked`: an invalid one raises
+:class:`~econ_env.llm.base.BackendError`), before anything is applied, and when one fails the
+ledger, transcript, history and the env's random generator are exactly as before, so the same
+round can be played again. Actions are decoded and validated by
+:meth:`DebateGame.decode_action` before anything is applied; :meth:`DebateGame.play_round`
 returns a :class:`~econ_env.envs.types.RoundOutcome` (rewards and the stop reason) to the envs.
 """
 

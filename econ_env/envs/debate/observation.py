@@ -26,9 +26,10 @@ name) and the documentation prints it. Before the first round the round statisti
 the previous belief are 0. The peer statistics are aggregates the coordinator announces; an
 executor never observes another executor's answer text.
 
-Text never enters the observation: :meth:`DebateObserver.infos` gives each executor its
-``infos`` entry (strategy, own answer, the commitment, generation parameters, reward
-components, token totals and, at the end, the stop reason, final answer, gold and correctness).
+Text never enters the observation. :meth:`DebateObserver.infos` gives each executor its numeric
+``infos`` entry (token totals, the ending, the last round's generation parameters and reward
+components: :mod:`econ_env.envs.observe` and :data:`INFO_KEYS`); :meth:`DebateObserver.text_info`
+its text (strategy, own answer, the commitments, the stop reason, final and gold answers).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from econ_env.core.layout import FieldSpec, Layout
-from econ_env.envs.observe import shared_info
+from econ_env.envs.observe import add_agent_totals, shared_info, shared_text
 from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
 
 if TYPE_CHECKING:
@@ -93,6 +94,22 @@ FIELDS: tuple[FieldSpec, ...] = (
 """The documented layout, in vector order."""
 
 SCALARS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.size == 1)
+INFO_KEYS: tuple[str, ...] = (
+    "strategy_tokens",
+    "strategy_truncated",
+    "commitment_changed",
+    "temperature",
+    "top_p",
+    "repetition_penalty",
+    "reward_ts",
+    "reward_al",
+    "reward_cc",
+    "reward_cost",
+    "reward_total",
+    "agrees_commitment",
+)
+"""debate_v0's own numeric ``infos`` keys, after the shared ones (the last round's values;
+the generation parameters and reward components are 0 before the first round)."""
 STRATEGY_FEATURES = slice(4, 8)
 ROUND_FIELDS: tuple[str, ...] = (
     "agrees_commitment",
@@ -199,43 +216,55 @@ class DebateObserver:
             masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
         return rows, masks
 
-    def infos(self, game: DebateGame) -> list[dict[str, Any]]:
-        """Every executor's ``infos`` entry."""
+    def infos(
+        self, game: DebateGame, masks: list[np.ndarray] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every executor's numeric ``infos`` entry (:mod:`econ_env.envs.observe`'s keys, then
+        :data:`INFO_KEYS`); ``masks`` are the action masks to copy in. Before the first round
+        the round values are 0."""
         last = game.history[-1] if game.history else None
-        common = {
-            **shared_info(game),
-            "strategy": game.strategy,
-            "strategy_truncated": game.strategy_truncated,
-            "round": len(game.history),
-            "commitment": last.commitment if last else None,
-            "commitment_answer": last.commitment_answer if last else None,
-            "embedder": self.embedder_name,
-        }
+        changed = len(game.commitments) >= 2 and game.commitments[-1] != game.commitments[-2]
         out = []
         for i in range(self.config.n_agents):
-            info = dict(common)
-            if last is not None:
-                r = last.rewards[i]
-                p = last.params[i]
+            info = shared_info(game, len(game.history), None if masks is None else masks[i])
+            info["strategy_tokens"] = int(game.strategy_tokens)
+            info["strategy_truncated"] = bool(game.strategy_truncated)
+            info["commitment_changed"] = bool(changed)
+            if last is None:
+                info.update(dict.fromkeys(INFO_KEYS[3:-1], 0.0))
+                info["agrees_commitment"] = False
+            else:
+                r, p = last.rewards[i], last.params[i]
                 info.update(
-                    answer_text=last.texts[i],
-                    answer=last.answers[i],
-                    params={
-                        "temperature": p.temperature,
-                        "top_p": p.top_p,
-                        "repetition_penalty": p.repetition_penalty,
-                    },
-                    reward_components={
-                        "ts": r.ts,
-                        "al": r.al,
-                        "cc": r.cc,
-                        "cost": r.cost,
-                        "total": r.total,
-                    },
+                    temperature=float(p.temperature),
+                    top_p=float(p.top_p),
+                    repetition_penalty=float(p.repetition_penalty),
+                    reward_ts=float(r.ts),
+                    reward_al=float(r.al),
+                    reward_cc=float(r.cc),
+                    reward_cost=float(r.cost),
+                    reward_total=float(r.total),
                 )
-                if last.local:
-                    text, ans = last.local[game.group[i]]
-                    info["local_commitment"] = text
-                    info["local_commitment_answer"] = ans
+                answer = last.answers[i]
+                info["agrees_commitment"] = answer is not None and answer == last.commitment_answer
             out.append(info)
+        add_agent_totals(out, game.agents, game.ledger)
         return out
+
+    def text_info(self, game: DebateGame, index: int) -> dict[str, Any]:
+        """Executor ``index``'s text: the question, the strategy, its last answer, the
+        commitments (global and, with groups, its group's) and the ending; ``None`` where there
+        is none yet."""
+        last = game.history[-1] if game.history else None
+        local = last.local[game.group[index]] if last is not None and last.local else (None, None)
+        return {
+            **shared_text(game),
+            "strategy": game.strategy,
+            "embedder": self.embedder_name,
+            "answer_text": last.texts[index] if last else None,
+            "answer": last.answers[index] if last else None,
+            "commitment": last.commitment if last else None,
+            "commitment_answer": last.commitment_answer if last else None,
+            "local_commitment": local[0],
+            "local_commitment_answer": local[1],
+        }

@@ -8,6 +8,7 @@ import pytest
 
 import econ_env
 from econ_env.core.rollout import play_episode
+from econ_env.envs.observe import stop_reason_of
 from econ_env.testing import play
 
 
@@ -89,15 +90,17 @@ def test_silent_bidders_are_billed_nothing_but_generate_drafts():
     _returns, final = run_episode(env, bid(0.0), seed=2)
     info, term, trunc = final["bidder_0"]
     assert info["billed_tokens"] == 0 and info["generated_tokens"] > 0
-    assert trunc and not term and info["stop_reason"] == "max_rounds"
-    assert info["heard"] == ()
+    assert trunc and not term and stop_reason_of(info["stop_code"]) == "max_rounds"
+    assert env.unwrapped.text_info("bidder_0")["heard"] == ()
 
 
 def test_consensus_terminates():
     env = econ_env.auction_v0.env(backend_kwargs={"skill": 8.0})
     _, final = run_episode(env, bid(1.0), seed=0)
     info, term, trunc = final["bidder_0"]
-    assert term and not trunc and info["stop_reason"] == "consensus" and info["correct"]
+    assert (
+        term and not trunc and stop_reason_of(info["stop_code"]) == "consensus" and info["correct"]
+    )
 
 
 def test_budget_exhaustion_never_overdraws():
@@ -108,8 +111,8 @@ def test_budget_exhaustion_never_overdraws():
         info, term, _ = final["bidder_0"]
         assert info["billed_tokens"] <= 300 and info["remaining_budget"] >= 0
         assert info["billed_tokens"] <= info["generated_tokens"]
-        reasons.append(info["stop_reason"])
-        if info["stop_reason"] == "budget_exhausted":
+        reasons.append(stop_reason_of(info["stop_code"]))
+        if stop_reason_of(info["stop_code"]) == "budget_exhausted":
             assert term
     assert "budget_exhausted" in reasons
 
@@ -246,10 +249,10 @@ def test_individual_rewards_are_payments_and_credit():
 
 def test_last_speaker_rule_uses_the_latest_broadcast():
     env = econ_env.auction_v0.env(answer_rule="last_speaker", stop_on_consensus=False)
-    _, final = run_episode(env, bid(0.9), seed=1)
+    run_episode(env, bid(0.9), seed=1)
     game = env.unwrapped.game
     last = [m for m in game.transcript.public()][-1]
-    assert final["bidder_0"][0]["final_answer"] == last.answer
+    assert env.unwrapped.text_info("bidder_0")["final_answer"] == last.answer
 
 
 def test_render_shows_rounds_bids_winners_and_tokens(capsys):
@@ -272,7 +275,7 @@ def test_debate_everyone_speaks_and_revises_every_round():
     )
     _, final = run_episode(env, bid(1.0), seed=0)
     game = env.unwrapped.game
-    assert final["bidder_0"][0]["stop_reason"] == "max_rounds"
+    assert stop_reason_of(final["bidder_0"][0]["stop_code"]) == "max_rounds"
     assert [r.winners for r in game.history] == [(0, 1, 2)] * 4
     revisions = [e for e in game.ledger.entries if e.role.value == "revise"]
     assert len(revisions) == 3 * 3  # after rounds 1-3 (the last round is not followed by one)
@@ -282,7 +285,7 @@ def test_single_bidder_speaks_once_then_plays_out_the_rounds():
     env = econ_env.auction_v0.env(n_agents=1, stop_on_consensus=False, max_rounds=3)
     _, final = run_episode(env, bid(1.0), seed=0)
     game = env.unwrapped.game
-    assert final["bidder_0"][0]["stop_reason"] == "max_rounds"
+    assert stop_reason_of(final["bidder_0"][0]["stop_code"]) == "max_rounds"
     assert [r.winners for r in game.history] == [(0,), (), ()]
 
 

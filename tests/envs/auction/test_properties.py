@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import econ_env
 from econ_env.envs.auction.mechanism import MECHANISMS
+from econ_env.envs.observe import stop_reason_of
 
 
 @st.composite
@@ -49,8 +50,12 @@ def test_episode_invariants(cfg, seed, action_seed):
         for e in ledger.entries:
             assert e.completion_tokens <= cfg["max_draft_tokens"]
         if term or trunc:
-            assert info["stop_reason"] in ("consensus", "budget_exhausted", "max_rounds")
-            assert trunc == (info["stop_reason"] == "max_rounds")
+            assert stop_reason_of(info["stop_code"]) in (
+                "consensus",
+                "budget_exhausted",
+                "max_rounds",
+            )
+            assert trunc == (stop_reason_of(info["stop_code"]) == "max_rounds")
             env.step(None)
             continue
         space = env.action_space(agent)

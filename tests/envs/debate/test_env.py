@@ -6,6 +6,7 @@ import pytest
 
 import econ_env
 from econ_env.core.rollout import play_episode
+from econ_env.envs.observe import stop_reason_of
 from econ_env.testing import play
 
 
@@ -58,22 +59,29 @@ def test_user_entry_points():
 
 
 def test_stop_converged(scripted):
-    _, final = run_episode(make(scripted, ["5", "5"]), changing_beliefs())
+    env = make(scripted, ["5", "5"])
+    _, final = run_episode(env, changing_beliefs())
     info, term, trunc = final["executor_0"]
-    assert (info["stop_reason"], term, trunc, info["round"]) == ("converged", True, False, 2)
-    assert info["final_answer"] == "5"
+    assert (stop_reason_of(info["stop_code"]), term, trunc, info["round"]) == (
+        "converged",
+        True,
+        False,
+        2,
+    )
+    assert info["game_over"] and info["stop_code"] > 0
+    assert env.unwrapped.text_info("executor_0")["final_answer"] == "5"
 
 
 def test_stop_belief_converged(scripted):
     _, final = run_episode(make(scripted, ["1", "2", "3"], epsilon=0.01), fixed_belief)
     info, term, _ = final["executor_0"]
-    assert (info["stop_reason"], term, info["round"]) == ("belief_converged", True, 2)
+    assert (stop_reason_of(info["stop_code"]), term, info["round"]) == ("belief_converged", True, 2)
 
 
 def test_stop_oscillation(scripted):
     _, final = run_episode(make(scripted, ["1", "2", "1", "2"]), changing_beliefs())
     info, term, _ = final["executor_0"]
-    assert (info["stop_reason"], term, info["round"]) == ("oscillation", True, 3)
+    assert (stop_reason_of(info["stop_code"]), term, info["round"]) == ("oscillation", True, 3)
 
 
 def test_stop_max_rounds_is_truncation(scripted):
@@ -81,14 +89,19 @@ def test_stop_max_rounds_is_truncation(scripted):
         make(scripted, ["1", "2", "3", "4", "5"], max_rounds=4), changing_beliefs()
     )
     info, term, trunc = final["executor_0"]
-    assert (info["stop_reason"], term, trunc, info["round"]) == ("max_rounds", False, True, 4)
+    assert (stop_reason_of(info["stop_code"]), term, trunc, info["round"]) == (
+        "max_rounds",
+        False,
+        True,
+        4,
+    )
 
 
 def test_stop_budget_refuses_the_round_before_charging(scripted):
     env = make(scripted, ["1", "2", "3", "4"], budget=400)
     _returns, final = run_episode(env, changing_beliefs())
     info, term, _ = final["executor_0"]
-    assert info["stop_reason"] == "budget_exhausted" and term
+    assert stop_reason_of(info["stop_code"]) == "budget_exhausted" and term
     ledger = env.unwrapped.game.ledger
     assert ledger.billed_total <= 400 and ledger.remaining >= 0
     refused = [e for e in ledger.entries if e.note.startswith("refused")]
@@ -115,8 +128,8 @@ def test_rewards_decompose_and_ledger_accounts_every_role():
     rounds = 0
     for agent in env.agent_iter():
         _obs, reward, term, trunc, info = env.last()
-        if "reward_components" in info and agent == env.agent_selection:
-            c = info["reward_components"]
+        if info["round"] > 0 and agent == env.agent_selection:
+            c = {k: info[f"reward_{k}"] for k in ("ts", "al", "cc", "cost", "total")}
             assert c["total"] == pytest.approx(
                 0.2 * c["al"] + 0.7 * c["ts"] + 0.1 * c["cc"] - 2.0 * c["cost"], abs=1e-12
             )
@@ -140,16 +153,15 @@ def test_groups_have_local_coordinators_and_local_agreement():
     assert agents == {"coordinator", "coordinator_0", "coordinator_1"}
     last = game.history[-1]
     for i, a in enumerate(env.possible_agents):
-        info = env.infos[a]
+        info = env.unwrapped.text_info(a)
         assert info["local_commitment"] == last.local[game.group[i]][0]
         expected = float(
             last.answers[i] is not None and last.answers[i] == last.local[game.group[i]][1]
         )
         assert env.observe(a)[12] == expected
     # executors of group 0 never see group 1's local commitment
-    assert env.infos["executor_0"]["local_commitment"] != env.infos["executor_3"][
-        "local_commitment"
-    ] or (last.local[0][0] == last.local[1][0])
+    text = {a: env.unwrapped.text_info(a)["local_commitment"] for a in env.possible_agents}
+    assert text["executor_0"] != text["executor_3"] or (last.local[0][0] == last.local[1][0])
 
 
 def test_beliefs_set_each_executors_own_parameters():
@@ -158,7 +170,7 @@ def test_beliefs_set_each_executors_own_parameters():
     env.step(np.array([-1, 0, 0, 0], np.float32))
     env.step(np.array([1, -1, 1, 0], np.float32))
     env.step(np.array([0, 1, 0, 0], np.float32))
-    p = [env.infos[a]["params"] for a in env.possible_agents]
+    p = [env.infos[a] for a in env.possible_agents]
     bmap = env.unwrapped.config.beliefs
     assert p[0]["temperature"] == pytest.approx(bmap.t_min)
     assert p[1]["temperature"] == pytest.approx(bmap.t_max)
@@ -174,7 +186,7 @@ def test_discrete_presets_and_mask():
     env.step(0)
     env.step(2)
     env.step(1)
-    temps = [env.infos[a]["params"]["temperature"] for a in env.possible_agents]
+    temps = [env.infos[a]["temperature"] for a in env.possible_agents]
     assert temps[0] < temps[2] < temps[1]
 
 

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import econ_env
 from econ_env.envs.debate.convergence import STOP_REASONS
+from econ_env.envs.observe import stop_reason_of
 
 
 @st.composite
@@ -38,11 +39,10 @@ def test_episode_invariants(cfg, seed, action_seed):
         assert np.isfinite(reward)
         assert 0 <= ledger.billed_total <= cfg["budget"] and ledger.remaining >= 0
         assert ledger.billed_total <= ledger.generated_total
-        if "reward_components" in info:
-            assert all(0.0 <= info["reward_components"][k] <= 1.0 for k in ("ts", "al", "cc"))
+        assert all(0.0 <= info[f"reward_{k}"] <= 1.0 for k in ("ts", "al", "cc"))
         if term or trunc:
-            assert info["stop_reason"] in STOP_REASONS
-            assert trunc == (info["stop_reason"] == "max_rounds")
+            assert stop_reason_of(info["stop_code"]) in STOP_REASONS
+            assert trunc == (stop_reason_of(info["stop_code"]) == "max_rounds")
             env.step(None)
             continue
         space = env.action_space(agent)
