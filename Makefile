@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test test-rllib test-floors lint bench bench-train docs golden clean chromium
+.PHONY: demo test test-rllib test-floors lint bench bench-train docs docs-serve golden clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,9 +51,15 @@ bench: $(STAMP)
 bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
 
-## Regenerate the environment pages of docs/ from the module docstrings.
+## Regenerate the environment pages of docs/ from the module docstrings, then build the site
+## (mkdocs.yml; strict: any warning fails) into build/site. Open build/site/index.html.
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_env_docs.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir build/site
+
+## Serve the site with live reload on http://127.0.0.1:8000 (regenerate env pages with make docs).
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs serve
 
 ## Rewrite the golden transcripts (review the diff afterwards).
 golden: $(STAMP)
