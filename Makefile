@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test test-rllib test-floors lint bench bench-train docs docs-serve golden clean chromium
+.PHONY: demo test test-rllib test-floors lint bench bench-train bench-vector gpu-check docs docs-serve golden clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ bench: $(STAMP)
 
 bench-train: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
+
+## Agent-steps/s of the batched envs (econ_env.vector) at 1..65536 envs against the AEC text env
+## (CPU, and CUDA when available); docs/guides/vector-performance.md has the measured table.
+bench-vector: $(STAMP)
+	$(BIN)/python benchmarks/vector_throughput.py --json build/vector_throughput.json
+
+## The GPU check (scripts/gpu_check.py) here: its CPU mode without CUDA. For the device machine,
+## `bash scripts/gpu_check.sh prepare` fills .whl/, then run `bash scripts/gpu_check.sh` there.
+gpu-check: $(STAMP)
+	OUT=build/gpu_check bash scripts/gpu_check.sh
 
 ## Regenerate the environment pages of docs/ from the module docstrings, then build the site
 ## (mkdocs.yml; strict: any warning fails) into build/site. Open build/site/index.html.

@@ -5,6 +5,7 @@ under a token budget.
 >>> env = econ_env.auction_v0()            # the DALA auction game, AEC API
 >>> par = econ_env.auction_v0.parallel_env(n_agents=4, mechanism="vcg", budget=1024)
 >>> deb = econ_env.make("debate_v0", n_agents=4, groups=2)  # ECON's belief-driven debate
+>>> vec = econ_env.make_vector("auction_v0", num_envs=4096)  # batched on torch (econ_env.vector)
 >>> spec = econ_env.env_spec("auction_v0")  # what a policy may know (no env needed)
 >>> one = econ_env.single_agent(econ_env.auction_v0.env, learner="bidder_0")  # gymnasium.Env
 
@@ -25,6 +26,7 @@ from econ_env.registry import (
     list_envs,
     make,
     make_parallel,
+    make_vector,
     register_envs,
 )
 from econ_env.single_agent import SingleAgentEnv, single_agent
@@ -43,6 +45,7 @@ __all__ = [
     "make",
     "make_parallel",
     "make_policy",
+    "make_vector",
     "register_policy",
     "single_agent",
 ]

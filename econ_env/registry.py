@@ -10,6 +10,7 @@ CLI, the benchmark and calibration all read :data:`ENVS`; adding an environment 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "make",
     "make_parallel",
     "make_raw",
+    "make_vector",
     "register_envs",
 ]
 
@@ -64,6 +66,8 @@ class EnvInfo:
         calibration_policy: the policy ``econ-env calibrate`` plays this env with.
         calibration_config: the config ``econ-env calibrate`` records this env with.
         bench: whether benchmark suites may hold cases of this env.
+        vector_env: ``"module:Class"`` of the batched torch twin (:mod:`econ_env.vector`),
+            imported only by :func:`make_vector` (torch is an optional dependency).
     """
 
     name: str
@@ -82,6 +86,7 @@ class EnvInfo:
     calibration_policy: str | None = None
     calibration_config: Mapping[str, Any] = field(default_factory=dict)
     bench: bool = True
+    vector_env: str | None = None
 
 
 ENVS: dict[str, EnvInfo] = {
@@ -107,6 +112,7 @@ ENVS: dict[str, EnvInfo] = {
             },
             calibration_policy="truthful",
             calibration_config={"n_agents": 3, "max_rounds": 2, "max_draft_tokens": 256},
+            vector_env="econ_env.vector.auction_env:VecAuctionEnv",
         ),
         EnvInfo(
             name="debate_v0",
@@ -131,6 +137,7 @@ ENVS: dict[str, EnvInfo] = {
                 "max_answer_tokens": 256,
                 "embedder": "hashed",
             },
+            vector_env="econ_env.vector.debate_env:VecDebateEnv",
         ),
     )
 }
@@ -167,6 +174,18 @@ def make_raw(name: str, **config: Any) -> Any:
 def make_parallel(name: str, **config: Any) -> Any:
     """The native parallel env ``name`` with ``config``."""
     return env_info(name).parallel_env(**config)
+
+
+def make_vector(
+    name: str, num_envs: int = 1024, device: Any = "cpu", seed: int | None = None, **config: Any
+) -> Any:
+    """The batched torch twin of env ``name`` (:mod:`econ_env.vector`): ``num_envs`` episodes
+    on ``device`` with ``config`` (the text env's fields)."""
+    target = env_info(name).vector_env
+    if target is None:
+        raise ValueError(f"{name} has no batched twin")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)(num_envs, device, seed, **config)
 
 
 def env_spec(name: str, **config: Any) -> EnvSpec:

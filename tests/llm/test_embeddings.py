@@ -123,7 +123,7 @@ def test_make_embedder_auto_names_and_passthrough(minilm: MiniLMEmbedder) -> Non
         make_embedder("word2vec")
     with pytest.raises(ValueError, match="minilm"):
         make_embedder(3)  # type: ignore[arg-type]
-    assert set(EMBEDDER_NAMES) == {"auto", "hashed", "minilm"}
+    assert set(EMBEDDER_NAMES) == {"answer", "auto", "hashed", "minilm"}
 
 
 def test_missing_packages_raise_embedder_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:

