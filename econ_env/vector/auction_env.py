@@ -23,15 +23,13 @@ from econ_env.envs.auction.env import spec_of
 from econ_env.envs.auction.observation import SCALARS
 from econ_env.envs.auction.reward import IndividualReward, TeamReward
 from econ_env.envs.observe import stop_code
-from econ_env.llm.registry import make_backend
-from econ_env.llm.simulated import SimulatedBackend
 from econ_env.tasks.base import TaskItem
 from econ_env.tasks.features import TASK_FEATURE_DIM
 from econ_env.vector.auction_obs import AuctionObservations
 from econ_env.vector.base import VecEnvBase
 from econ_env.vector.items import item_table
 from econ_env.vector.mechanism import VCG_MAX_AGENTS, run_auctions
-from econ_env.vector.sim import FLOAT, TensorSim
+from econ_env.vector.sim import FLOAT, TensorSim, belief_params, simulated_params
 
 __all__ = ["VecAuctionEnv"]
 
@@ -39,18 +37,6 @@ _CONSENSUS = stop_code("consensus")
 _BUDGET = stop_code("budget_exhausted")
 _MAX_ROUNDS = stop_code("max_rounds")
 _OTHERS = len("Others answered .") + 1  # + the heard answers and their ", " separators
-
-
-def simulated_params(config: Any, env: str) -> Any:
-    """The :class:`~econ_env.llm.simulated.params.SimParams` of a config's backend
-    (``ValueError`` unless it is the simulated backend)."""
-    backend = make_backend(config.backend, **config.backend_kwargs)
-    if not isinstance(backend, SimulatedBackend):
-        raise ValueError(
-            f"econ_env.vector.{env}: backend must be the simulated backend "
-            f"(backend='simulated' with backend_kwargs), got {config.backend!r}"
-        )
-    return backend.params
 
 
 class VecAuctionEnv(AuctionObservations, VecEnvBase):
@@ -340,15 +326,7 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         return reward, code, code == _MAX_ROUNDS
 
     def _set_params(self, beliefs: torch.Tensor, active: torch.Tensor) -> None:
-        m, d = self.config.beliefs, beliefs.shape[-1]
-        u = (beliefs.clamp(-1.0, 1.0) + 1.0) * 0.5
-        temp = m.t_min + u[..., 0] * (m.t_max - m.t_min)
-        top_p = (
-            m.top_p_min + u[..., 1] * (m.top_p_max - m.top_p_min)
-            if d > 1
-            else torch.full_like(temp, m.default_top_p)
-        )
-        rep = 1.0 + u[..., 2] * (m.rep_max - 1.0) if d > 2 else torch.ones_like(temp)
+        temp, top_p, rep = belief_params(beliefs, self.config.beliefs)
         keep = active[:, None]
         self.temp = torch.where(keep, temp, self.temp)
         self.top_p = torch.where(keep, top_p, self.top_p)

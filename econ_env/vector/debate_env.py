@@ -58,7 +58,6 @@ from econ_env.envs.debate.env import spec_of
 from econ_env.envs.debate.reward import DebateReward
 from econ_env.envs.observe import stop_code
 from econ_env.envs.validation import env_kwargs
-from econ_env.vector.auction_env import simulated_params
 from econ_env.vector.base import VecEnvBase
 from econ_env.vector.debate_obs import DebateObservations
 from econ_env.vector.debate_setup import (
@@ -68,7 +67,7 @@ from econ_env.vector.debate_setup import (
     DebateSetup,
 )
 from econ_env.vector.items import item_table
-from econ_env.vector.sim import TensorSim
+from econ_env.vector.sim import TensorSim, belief_params, simulated_params
 
 __all__ = ["VecDebateEnv"]
 
@@ -214,21 +213,6 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
             return self._presets[actions]
         return actions.to(torch.float64).clamp(-1.0, 1.0)
 
-    def _gen_params(self, beliefs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        t_min, t_max, p_min, p_max, rep_max = self._bmap
-        d = beliefs.shape[-1]
-        u = (beliefs + 1.0) * 0.5
-        temp = (t_min + u[..., 0] * (t_max - t_min)).clamp(t_min, t_max)
-        if d > 1:
-            top_p = (p_min + u[..., 1] * (p_max - p_min)).clamp(p_min, p_max)
-        else:
-            top_p = torch.full_like(temp, self._defaults[1])
-        if d > 2:
-            rep = (1.0 + u[..., 2] * (rep_max - 1.0)).clamp(1.0, rep_max)
-        else:
-            rep = torch.ones_like(temp)
-        return temp, top_p, rep
-
     def _commit(
         self, item: torch.Tensor, heard: torch.Tensor, sources: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -253,7 +237,7 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         self._cache = self._fresh = None  # every row may change
         live = active & (self.stop == 0)
         beliefs = self._beliefs(actions)
-        temp, top_p, rep = self._gen_params(beliefs)
+        temp, top_p, rep = belief_params(beliefs, self.config.beliefs)
         item = self.item
         items = item[:, None].expand(b, n).reshape(-1)
         choice = t.is_choice[item].to(torch.int64)

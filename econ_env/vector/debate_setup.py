@@ -115,7 +115,6 @@ class DebateSetup:
         self._id = torch.eye(n, dtype=torch.float32, device=dev)
         self._eye = torch.eye(n, dtype=torch.bool, device=dev)
         m = cfg.beliefs
-        self._bmap = (m.t_min, m.t_max, m.top_p_min, m.top_p_max, m.rep_max)
         self._defaults = (m.default_temperature, m.default_top_p)
         d = cfg.belief_dim
         presets = torch.zeros(len(cfg.presets), d, dtype=torch.float64, device=dev)

@@ -17,20 +17,58 @@ normalised form) or drawn afresh (written as the item lists it).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
+from econ_env.core.beliefs import BeliefMap
+from econ_env.llm.registry import make_backend
+from econ_env.llm.simulated import SimulatedBackend
 from econ_env.llm.simulated.backend import OPENINGS
 from econ_env.llm.simulated.params import SimParams
 from econ_env.vector.items import ItemTable, filler_trim_table
 
-__all__ = ["FLOAT", "TensorSim", "plurality"]
+__all__ = ["FLOAT", "TensorSim", "belief_params", "plurality", "simulated_params"]
 
 FLOAT = torch.float32
 """The float type of the batched envs' state and draws."""
 
 ENDING_CHARS = len(" The answer is \\boxed{}.")  # + the answer's length
 TRUNCATED_CHARS = len(" ...")
+
+
+def simulated_params(config: Any, env: str) -> SimParams:
+    """The :class:`~econ_env.llm.simulated.params.SimParams` of a config's backend
+    (``ValueError`` unless it is the simulated backend)."""
+    backend = make_backend(config.backend, **config.backend_kwargs)
+    if not isinstance(backend, SimulatedBackend):
+        raise ValueError(
+            f"econ_env.vector.{env}: backend must be the simulated backend "
+            f"(backend='simulated' with backend_kwargs), got {config.backend!r}"
+        )
+    return backend.params
+
+
+def belief_params(
+    beliefs: torch.Tensor, belief_map: BeliefMap
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(temperature, top_p, repetition_penalty)`` of belief vectors ``(..., d)``: the linear
+    map of :meth:`~econ_env.core.beliefs.BeliefMap.to_params` on tensors (values clipped to
+    [-1, 1]; a missing dim takes the default top-p or the neutral penalty 1.0)."""
+    m, d = belief_map, beliefs.shape[-1]
+    u = (beliefs.clamp(-1.0, 1.0) + 1.0) * 0.5
+    temp = (m.t_min + u[..., 0] * (m.t_max - m.t_min)).clamp(m.t_min, m.t_max)
+    if d > 1:
+        top_p = (m.top_p_min + u[..., 1] * (m.top_p_max - m.top_p_min)).clamp(
+            m.top_p_min, m.top_p_max
+        )
+    else:
+        top_p = torch.full_like(temp, m.default_top_p)
+    if d > 2:
+        rep = (1.0 + u[..., 2] * (m.rep_max - 1.0)).clamp(1.0, m.rep_max)
+    else:
+        rep = torch.ones_like(temp)
+    return temp, top_p, rep
 
 
 def plurality(heard: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
