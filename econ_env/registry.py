@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium
@@ -23,6 +23,7 @@ from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction import env as _auction
 from econ_env.envs.auction import observation as _auction_obs
 from econ_env.envs.auction import prompts as _auction_prompts
+from econ_env.envs.auction import v1 as _auction_v1
 from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.debate import env as _debate
 from econ_env.envs.debate import observation as _debate_obs
@@ -68,6 +69,9 @@ class EnvInfo:
         bench: whether benchmark suites may hold cases of this env.
         vector_env: ``"module:Class"`` of the batched torch twin (:mod:`econ_env.vector`),
             imported only by :func:`make_vector` (torch is an optional dependency).
+        defaults: the version's config overrides of the game's defaults (``auction_v1``:
+            ``{"team": "one_expert"}``); the factories apply them, and so does
+            :func:`make_vector`.
     """
 
     name: str
@@ -87,33 +91,54 @@ class EnvInfo:
     calibration_config: Mapping[str, Any] = field(default_factory=dict)
     bench: bool = True
     vector_env: str | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
+
+_AUCTION_V0 = EnvInfo(
+    name="auction_v0",
+    env=_auction.env,
+    raw_env=_auction.raw_env,
+    parallel_env=_auction.parallel_env,
+    spec=_auction.env_spec,
+    config=AuctionConfig,
+    doc_module=_auction.__name__,
+    observation_fields=_auction_obs.FIELDS,
+    prompt_version=_auction_prompts.PROMPT_VERSION,
+    pettingzoo_id="econ_env/auction-v0",
+    gymnasium_id="econ_env/Auction-v0",
+    default_policy="truthful",
+    full_length_config={
+        "stop_on_consensus": False,
+        "budget": 10**7,
+        "invalid_action": "silence",
+    },
+    calibration_policy="truthful",
+    calibration_config={"n_agents": 3, "max_rounds": 2, "max_draft_tokens": 256},
+    vector_env="econ_env.vector.auction_env:VecAuctionEnv",
+)
+
+_AUCTION_V1 = replace(
+    _AUCTION_V0,
+    name="auction_v1",
+    env=_auction_v1.env,
+    raw_env=_auction_v1.raw_env,
+    parallel_env=_auction_v1.parallel_env,
+    spec=_auction_v1.env_spec,
+    doc_module=_auction_v1.__name__,
+    pettingzoo_id="econ_env/auction-v1",
+    gymnasium_id="econ_env/Auction-v1",
+    calibration_policy=None,  # calibration records auction_v0
+    calibration_config={},
+    bench=False,  # econ-bench-v0's suites name auction_v0 configs explicitly
+    defaults=_auction_v1.DEFAULTS,
+)
+"""auction_v1: auction_v0's entry with its own factories, ids, page and defaults."""
 
 ENVS: dict[str, EnvInfo] = {
     info.name: info
     for info in (
-        EnvInfo(
-            name="auction_v0",
-            env=_auction.env,
-            raw_env=_auction.raw_env,
-            parallel_env=_auction.parallel_env,
-            spec=_auction.env_spec,
-            config=AuctionConfig,
-            doc_module=_auction.__name__,
-            observation_fields=_auction_obs.FIELDS,
-            prompt_version=_auction_prompts.PROMPT_VERSION,
-            pettingzoo_id="econ_env/auction-v0",
-            gymnasium_id="econ_env/Auction-v0",
-            default_policy="truthful",
-            full_length_config={
-                "stop_on_consensus": False,
-                "budget": 10**7,
-                "invalid_action": "silence",
-            },
-            calibration_policy="truthful",
-            calibration_config={"n_agents": 3, "max_rounds": 2, "max_draft_tokens": 256},
-            vector_env="econ_env.vector.auction_env:VecAuctionEnv",
-        ),
+        _AUCTION_V0,
+        _AUCTION_V1,
         EnvInfo(
             name="debate_v0",
             env=_debate.env,
@@ -181,11 +206,14 @@ def make_vector(
 ) -> Any:
     """The batched torch twin of env ``name`` (:mod:`econ_env.vector`): ``num_envs`` episodes
     on ``device`` with ``config`` (the text env's fields)."""
-    target = env_info(name).vector_env
-    if target is None:
+    info = env_info(name)
+    if info.vector_env is None:
         raise ValueError(f"{name} has no batched twin")
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)(num_envs, device, seed, **config)
+    module, _, cls = info.vector_env.partition(":")
+    vec = getattr(importlib.import_module(module), cls)
+    if not info.defaults:
+        return vec(num_envs, device, seed, **config)
+    return vec(num_envs, device, seed, **{**info.defaults, **config}, env_name=name)
 
 
 def env_spec(name: str, **config: Any) -> EnvSpec:

@@ -1,6 +1,6 @@
 """Train a MAPPO bidder on the batched auction (``econ_env.vector``), entirely on one device.
 
-    OMP_NUM_THREADS=1 python examples/train_dala_vec.py --preset expert --updates 60
+    OMP_NUM_THREADS=1 python examples/train_dala_vec.py --preset one_expert --updates 60
     OMP_NUM_THREADS=1 python examples/train_dala_vec.py --device cuda --num-envs 65536
     tensorboard --logdir runs
 
@@ -22,12 +22,13 @@ env (``econ_env.auction_v0.parallel_env`` with the same config, ``--text-episode
 next to the text env's best fixed baseline, to show that what it learnt transfers. A JSON
 summary (``summary.json``) holds every number printed.
 
-Presets (``--preset``, overridden field by field with ``--env-config "KEY=VALUE ..."``):
-``default`` is auction_v0's defaults, where staying silent (majority of independent drafts,
-no tokens) is the best fixed policy and no learner is known to beat it; ``expert`` is one expert
-(``bidder_2``, logit skill 2.5) among two novices (-1) at λ = 0.5, where the best fixed policy
-(truthful, ≈ 0.60) is far below what a state-dependent one gets (the expert speaks once when
-the drafts disagree, the novices stay silent: ≈ 0.78).
+Presets (``--preset``, overridden field by field with ``--env-config "KEY=VALUE ..."``): the
+named regimes of :mod:`econ_env.regimes` — ``one_expert`` (the default, auction_v1's defaults:
+one expert, ``bidder_2`` with logit skill 2.5, among two novices at −1, λ = 1; silence is the best
+fixed policy, ≈ 0.57, and a state-dependent one gets ≈ 0.74: the expert speaks when the drafts
+disagree, the novices listen), ``tight_budget``, ``asymmetric`` (split facts), ``tiered``,
+``default`` (auction_v0's defaults, where silence is the best policy we know) — and ``expert``
+(one expert at λ = 0.5, the config of issue 13's measurements).
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from econ_env.regimes import REGIMES
+from econ_env_baselines.vector import BatchedBidders
+from econ_env_baselines.vector import evaluate as evaluate_vec
+
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {},
+    **REGIMES["auction_v0"],
     "expert": {
         "n_agents": 3,
         "cost_weight": 0.5,
@@ -65,8 +70,8 @@ BASELINES = ("silent", "truthful", "always", "round_robin", "random")
 
 @dataclass(frozen=True)
 class Args:
-    preset: str = "expert"
-    """named auction config (``default`` or ``expert``, see the module docstring)"""
+    preset: str = "one_expert"
+    """named auction config (a regime of econ_env.regimes or ``expert``; see the docstring)"""
     env_config: str = ""
     """overrides of the preset: space-separated KEY=VALUE auction_v0 fields (Python literals)"""
     action_type: str = "continuous"
@@ -241,117 +246,11 @@ def entropy(dist: torch.distributions.Distribution) -> torch.Tensor:
 # ----------------------------------------------------------------------------- policies
 
 
-class BidPolicies:
-    """The fixed baselines of ``baselines/auction.py`` as batched tensor functions
-    ``(obs (N, A, D), mask (N, A, K) | None) → action``, reading fields by name (ObsLayout)."""
-
-    def __init__(self, env: Any, seed: int) -> None:
-        from econ_env.envs.auction.observation import ObsLayout
-
-        self.env = env
-        self.layout = ObsLayout(env.n_agents)
-        self.max_rounds = int(env.config.max_rounds)
-        self.gen = torch.Generator(device=env.device)
-        self.gen.manual_seed(seed)
-
-    def _field(self, obs: torch.Tensor, name: str) -> torch.Tensor:
-        return obs[..., self.layout.index(name)]
-
-    def from_bid(self, bid: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Encode bids in [0, 1] (N, A) as actions (a masked level becomes silence)."""
-        env = self.env
-        if env.discrete:
-            level = torch.round(bid * (env.n_actions - 1)).long()
-            if mask is not None:
-                allowed = mask.gather(-1, level.unsqueeze(-1)).squeeze(-1)
-                level = torch.where(allowed, level, torch.zeros_like(level))
-            return level
-        action = torch.zeros(*bid.shape, env.act_dim, device=bid.device)
-        action[..., 0] = 2.0 * bid - 1.0
-        return action
-
-    def baseline(self, name: str) -> Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]:
-        def silent(obs, mask):
-            return self.from_bid(torch.zeros(obs.shape[:-1], device=obs.device), mask)
-
-        def always(obs, mask):
-            return self.from_bid(torch.ones(obs.shape[:-1], device=obs.device), mask)
-
-        def truthful(obs, mask):
-            ok = self._field(obs, "affordable") > 0.5
-            conf = self._field(obs, "confidence")
-            return self.from_bid(torch.where(ok, conf, torch.zeros_like(conf)), mask)
-
-        def round_robin(obs, mask):
-            played = torch.round(self._field(obs, "round") * self.max_rounds).long()
-            me = obs[..., self.layout.slice("agent_id")].argmax(-1)
-            return self.from_bid((played % self.env.n_agents == me).float(), mask)
-
-        def random(obs, mask):
-            if self.env.discrete:
-                probs = torch.ones(*obs.shape[:-1], self.env.n_actions, device=obs.device)
-                if mask is not None:
-                    probs = probs * mask
-                flat = probs.reshape(-1, probs.shape[-1])
-                return torch.multinomial(flat, 1, generator=self.gen).reshape(obs.shape[:-1])
-            shape = (*obs.shape[:-1], self.env.act_dim)
-            u = torch.rand(shape, generator=self.gen, device=obs.device)
-            return 2.0 * u - 1.0
-
-        table = {
-            "silent": silent,
-            "always": always,
-            "truthful": truthful,
-            "round_robin": round_robin,
-            "random": random,
-        }
-        return table[name]
-
-
-def evaluate_vec(env: Any, act: Callable, seed: int) -> dict[str, float]:
-    """One episode per env of ``env`` (reset with ``seed``, no autoreset) played by
-    ``act(obs, mask)``: mean team return (mean over bidders) and its standard error, accuracy,
-    billed tokens, rounds."""
-    env.autoreset = False
-    obs, _ = env.reset(seed=seed)
-    mask = env.action_mask()
-    n = env.num_envs
-    dev = env.device
-    finished = torch.zeros(n, dtype=torch.bool, device=dev)
-    ret = torch.zeros(n, device=dev)
-    correct = torch.zeros(n, device=dev)
-    billed = torch.zeros(n, device=dev)
-    rounds = torch.zeros(n, device=dev)
-    for _ in range(env.config.max_rounds + 2):
-        with torch.no_grad():
-            action = act(obs, mask)
-        obs, reward, terminated, truncated, info = env.step(action)
-        live = ~finished
-        ret += reward.float().mean(-1) * live
-        new = (terminated | truncated) & live
-        correct = torch.where(new, info["episode_correct"].float(), correct)
-        billed = torch.where(new, info["episode_billed"].float(), billed)
-        rounds = torch.where(new, info["episode_rounds"].float(), rounds)
-        finished |= new
-        mask = info.get("action_mask")
-        if bool(finished.all()):
-            break
-    if not bool(finished.all()):
-        raise RuntimeError(f"{int((~finished).sum())} evaluation episodes did not end")
-    return {
-        "team_return": float(ret.mean()),
-        "team_return_se": float(ret.std() / math.sqrt(n)) if n > 1 else 0.0,
-        "accuracy": float(correct.mean()),
-        "billed_tokens": float(billed.mean()),
-        "rounds": float(rounds.mean()),
-    }
-
-
 def evaluate_text(
     config: dict[str, Any], act: Callable[[np.ndarray, str], Any], episodes: int, seed: int
 ) -> dict[str, float]:
     """``episodes`` episodes of the text env ``auction_v0.parallel_env(**config)`` (seeds
-    ``seed, seed + 1, ...``) played by ``act(obs, agent)``: the same metrics as evaluate_vec."""
+    ``seed, seed + 1, ...``) played by ``act(obs, agent)``: the metrics of evaluate_vec."""
     from econ_env import auction_v0
 
     env = auction_v0.parallel_env(**config)
@@ -483,13 +382,13 @@ def train(
         "hidden": args.hidden,
         "discrete": discrete,
         "agents": list(env.agents),
-        "layout": BidPolicies(env, 0).layout.to_dict(),
+        "layout": env.spec.layout.to_dict(),
         "env_config": _jsonable(config),
     }
 
     # ---- fixed baselines on the evaluation env (once: they do not learn)
-    pol = BidPolicies(eval_env, args.eval_seed)
-    baselines = {b: evaluate_vec(eval_env, pol.baseline(b), args.eval_seed) for b in BASELINES}
+    pol = BatchedBidders(eval_env, args.eval_seed)
+    baselines = {b: evaluate_vec(eval_env, pol.fixed(b), args.eval_seed) for b in BASELINES}
     best = max(baselines, key=lambda b: baselines[b]["team_return"])
     tqdm.write(f"fixed baselines on {args.eval_envs} fixed-seed episodes (best: {best}):")
     for b, m in baselines.items():

@@ -11,7 +11,9 @@ commitment and billed tokens — and writes safetensors checkpoints.
 
 The default environment is ``econ_env_agents.econ.ECON_ENV_CONFIG``: a setting of the simulated
 backend where the belief matters (temperatures above t_ref = 0.7 cost accuracy, a repetition penalty
-shortens answers and tokens weigh 3× in the reward).
+shortens answers and tokens weigh 3× in the reward). ``--regime NAME`` trains on a named
+regime of :mod:`econ_env.regimes` instead (``expert_herding``: one expert among two novices,
+where the learned per-seat beliefs beat every fixed belief; ``benchmarks/econ_regimes.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Args:
     """TensorBoard log directory"""
     checkpoint_dir: str = "checkpoints"
     """where safetensors checkpoints are written"""
+    regime: str = ""
+    """a named debate_v0 regime of econ_env.regimes (e.g. expert_herding); when set, its config
+    is the env (the env flags n_agents .. embedder are ignored) and the learner uses
+    econ_env_agents.econ.ECON_REGIME_SETTINGS (replacing belief_levels, batch_episodes and
+    eps_decay_episodes)"""
     n_agents: int = 3
     """number of executors"""
     max_rounds: int = 3
@@ -88,7 +95,11 @@ def parse_args(argv: list[str] | None = None) -> Args:
 
 
 def env_kwargs(args: Args) -> dict[str, Any]:
-    """debate_v0 keyword arguments of the run."""
+    """debate_v0 keyword arguments of the run (the regime's config when ``--regime`` is set)."""
+    if args.regime:
+        from econ_env.regimes import regime_config
+
+        return regime_config("debate_v0", args.regime)
     return {
         "n_agents": args.n_agents,
         "max_rounds": args.max_rounds,
@@ -109,21 +120,32 @@ def main(args: Args) -> dict[str, Any]:
     from tqdm import tqdm
 
     from econ_env import debate_v0
-    from econ_env_agents.econ import EconConfig, EconLearner, evaluate, train_econ
+    from econ_env_agents.econ import (
+        ECON_REGIME_SETTINGS,
+        EconConfig,
+        EconLearner,
+        evaluate,
+        train_econ,
+    )
 
     torch.set_num_threads(args.torch_threads)
+    learner_kw: dict[str, Any] = {
+        "belief_levels": tuple(float(v) for v in args.belief_levels.split(",")),
+        "batch_episodes": args.batch_episodes,
+        "eps_decay_episodes": args.eps_decay_episodes,
+    }
+    if args.regime:  # the settings the learner wins the regimes with (they replace the above)
+        learner_kw = dict(ECON_REGIME_SETTINGS)
     cfg = EconConfig(
         seed=args.seed,
         device=args.device,
-        belief_levels=tuple(float(v) for v in args.belief_levels.split(",")),
         lr=args.lr,
-        batch_episodes=args.batch_episodes,
         updates_per_episode=args.updates_per_episode,
         tau=args.tau,
         gamma=args.gamma,
-        eps_decay_episodes=args.eps_decay_episodes,
         dynamic_weights=args.dynamic_weights,
-        learning_starts=min(args.batch_episodes, args.episodes),
+        learning_starts=min(learner_kw["batch_episodes"], args.episodes),
+        **learner_kw,
     )
     run = f"{args.exp_name}__{args.seed}__{int(time.time())}"
     writer = SummaryWriter(str(Path(args.log_dir) / run))

@@ -14,7 +14,9 @@ The bid is clipped to [0, 1]; a bid below ``min_bid`` (or an undeliverable draft
 = 0) is not submitted (silence: bidding costs the draft's prompt tokens). In the continuous
 action space the bid is encoded as ``a[0] = 2·bid − 1`` and the belief dimensions get the
 env's neutral belief (default generation parameters); in the discrete one it is rounded to the
-nearest level, masked levels becoming 0.
+nearest level, masked levels becoming 0. With message tiers (``tiers``) the bidder offers only the
+first configured tier (the full draft by default) and bids nothing for the others: α-REINFORCE
+tunes how much to bid, not which granularity to send (MAPPO learns that).
 
 Training (:func:`train_alpha`) follows the DALA repository: each agent's log α is drawn per
 episode from ``N(μ_i, sigma²)``; after ``batch_episodes`` episodes every μ_i takes an Adam step on
@@ -170,6 +172,7 @@ class AlphaAgent:
         action_dim: int = 1,
         bid_levels: int = 5,
         neutral_belief: list[float] | None = None,
+        n_tiers: int = 1,
         layout: Layout | None = None,
     ) -> None:
         import torch
@@ -191,11 +194,11 @@ class AlphaAgent:
         self.action_type = action_type
         self.action_dim = int(action_dim)
         self.bid_levels = int(bid_levels)
-        belief = list(neutral_belief or [0.0] * (self.action_dim - 1))
-        if action_type == "continuous" and len(belief) != self.action_dim - 1:
-            raise ValueError(
-                f"neutral_belief must have {self.action_dim - 1} entries, got {len(belief)}"
-            )
+        self.n_tiers = int(n_tiers)
+        n_belief = self.action_dim - self.n_tiers
+        belief = list(neutral_belief or [0.0] * n_belief)
+        if action_type == "continuous" and len(belief) != n_belief:
+            raise ValueError(f"neutral_belief must have {n_belief} entries, got {len(belief)}")
         self.neutral_belief = [float(b) for b in belief]
         self.device = resolve_device(cfg.device)
         self.generator = seeded_generator(cfg.seed, self.device)
@@ -221,6 +224,7 @@ class AlphaAgent:
             )
         ecfg = spec.config
         belief_dim = int(ecfg["belief_dim"])
+        n_tiers = len(ecfg.get("tiers", ("full",)))
         b = ecfg["beliefs"]
         neutral = [
             2 * (b["default_temperature"] - b["t_min"]) / (b["t_max"] - b["t_min"]) - 1,
@@ -232,9 +236,10 @@ class AlphaAgent:
             list(spec.agents),
             config,
             action_type=str(ecfg["action_type"]),
-            action_dim=1 + belief_dim,
+            action_dim=n_tiers + belief_dim,
             bid_levels=int(ecfg["bid_levels"]),
             neutral_belief=neutral,
+            n_tiers=n_tiers,
             layout=spec.layout,
         )
 
@@ -279,8 +284,9 @@ class AlphaAgent:
                 level = 0
             return int(level)
         action = np.empty(self.action_dim, dtype=np.float32)
-        action[0] = 2.0 * bid - 1.0
-        action[1:] = self.neutral_belief
+        action[0] = 2.0 * bid - 1.0  # the first configured tier (the full draft by default)
+        action[1 : self.n_tiers] = -1.0  # no bid for the other message tiers
+        action[self.n_tiers :] = self.neutral_belief
         return action
 
     def act(self, obs: Any, agent: str | None = None) -> Any:
@@ -337,6 +343,7 @@ class AlphaAgent:
             "action_dim": self.action_dim,
             "bid_levels": self.bid_levels,
             "neutral_belief": self.neutral_belief,
+            "n_tiers": self.n_tiers,
             "baseline_ready": self.baseline_ready,
             "layout": self.layout.to_dict(),
         }
@@ -357,6 +364,7 @@ class AlphaAgent:
             action_dim=meta["action_dim"],
             bid_levels=meta["bid_levels"],
             neutral_belief=meta["neutral_belief"],
+            n_tiers=int(meta.get("n_tiers", 1)),
             layout=Layout.from_dict(meta["layout"]) if "layout" in meta else None,
         )
         with torch.no_grad():

@@ -12,7 +12,10 @@ text). A round refused for budget has no new commitment: it is recorded with rew
 components and ``settled = 0``.
 
 :func:`evaluate` plays greedy episodes on fixed seeds and reports the mean team return, the
-accuracy of the final commitment and the billed / generated tokens per episode.
+accuracy of the final commitment and the billed / generated tokens per episode;
+:func:`evaluate_episodes` gives the same numbers per episode (for confidence intervals);
+:func:`evaluate_vector` plays the greedy executors on the batched twin of the game
+(:mod:`econ_env.vector`, thousands of episodes at once) and returns each episode's team return.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from econ_env_agents.econ.agent import EconAgent
 from econ_env_agents.econ.replay import Episode
 from econ_env_agents.econ.spec import as_parallel, global_state, observation_vector
 
-__all__ = ["collect_episode", "evaluate"]
+__all__ = ["collect_episode", "evaluate", "evaluate_episodes", "evaluate_vector"]
 
 
 def _obs_matrix(agent: EconAgent, obs: dict[str, Any]) -> np.ndarray:
@@ -97,9 +100,11 @@ def collect_episode(
     return ep
 
 
-def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dict[str, float]:
-    """Greedy play on ``seeds`` (one episode each): mean team return, accuracy of the final
-    answer, billed and generated tokens per episode.
+def evaluate_episodes(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> np.ndarray:
+    """Greedy play on ``seeds`` (one episode each): a ``(len(seeds), 4)`` float64 array of each
+    episode's team return (the sum over executors of their rewards), whether the final answer
+    is correct, billed and generated tokens (what :func:`evaluate` averages; per episode for
+    confidence intervals).
 
     ``agent`` is anything with ``act({agent: obs}) -> {agent: action}`` (an :class:`EconAgent`)
     or ``act(obs, agent)`` (a baseline policy).
@@ -107,11 +112,12 @@ def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dic
     if not seeds:
         raise ValueError("seeds must name at least one evaluation episode")
     env = as_parallel(env_fn())
-    ret = correct = billed = generated = 0.0
-    for s in seeds:
+    rows = np.zeros((len(seeds), 4), dtype=np.float64)
+    for j, s in enumerate(seeds):
         if hasattr(agent, "reset"):
             agent.reset()
         obs, infos = env.reset(seed=int(s))
+        ret = 0.0
         while env.agents and not next(iter(infos.values()), {}).get("game_over", False):
             if isinstance(agent, EconAgent):
                 actions = agent.act(obs)
@@ -120,11 +126,26 @@ def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dic
             obs, rewards, _, _, infos = env.step(actions)
             ret += float(sum(rewards.values()))
         final = next(iter(infos.values()))
-        correct += float(final.get("correct", False))
-        billed += final.get("billed_tokens", 0)
-        generated += final.get("generated_tokens", 0)
-    m = float(len(seeds))
+        rows[j] = (
+            ret,
+            float(final.get("correct", False)),
+            final.get("billed_tokens", 0),
+            final.get("generated_tokens", 0),
+        )
     env.close()
+    return rows
+
+
+def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dict[str, float]:
+    """Greedy play on ``seeds`` (one episode each): mean team return, accuracy of the final
+    answer, billed and generated tokens per episode.
+
+    ``agent`` is anything with ``act({agent: obs}) -> {agent: action}`` (an :class:`EconAgent`)
+    or ``act(obs, agent)`` (a baseline policy).
+    """
+    rows = evaluate_episodes(agent, env_fn, seeds)
+    ret, correct, billed, generated = (float(v) for v in rows.sum(axis=0))
+    m = float(len(seeds))
     return {
         "team_return": ret / m,
         "accuracy": correct / m,
@@ -132,3 +153,42 @@ def evaluate(agent: Any, env_fn: Callable[[], Any], seeds: Sequence[int]) -> dic
         "generated_tokens": generated / m,
         "episodes": m,
     }
+
+
+def evaluate_vector(agent: EconAgent, vec_env: Any, seed: int) -> np.ndarray:
+    """Greedy play of one episode in every row of a batched debate (``econ_env.vector.debate``
+    with the config the agent was trained on), reset with ``seed``: each row's team return
+    (the sum over executors of their rewards), ``(num_envs,)`` float64.
+
+    Each executor runs its belief network on its own observation and GRU history, exactly as
+    :meth:`EconAgent.act` does in the text env. The env's automatic reset is switched off for
+    the call (and restored).
+    """
+    import torch
+
+    spec = agent.spec
+    if vec_env.n_agents != spec.n_agents or vec_env.obs_dim != spec.obs_dim:
+        raise ValueError(
+            f"vec_env plays {vec_env.n_agents} agents with obs_dim {vec_env.obs_dim}; the agent "
+            f"was built for {spec.n_agents} agents with obs_dim {spec.obs_dim}"
+        )
+    b, n = vec_env.num_envs, spec.n_agents
+    autoreset, vec_env.autoreset = vec_env.autoreset, False
+    try:
+        obs, _ = vec_env.reset(seed=int(seed))
+        ids = torch.arange(n, device=agent.device).repeat(b)
+        hidden = agent.belief_net.initial_hidden(b * n, agent.device)
+        protos = torch.as_tensor(agent.prototypes, device=agent.device)
+        total = torch.zeros(b, dtype=torch.float64)
+        while not bool(vec_env.done.all()):
+            x = torch.as_tensor(obs, dtype=torch.float32).reshape(b * n, -1).to(agent.device)
+            with torch.no_grad():
+                out = agent.belief_net(x, ids, hidden)
+            hidden = out.hidden
+            index = out.q.argmax(-1).view(b, n)
+            actions = index if spec.discrete else protos[index]
+            obs, reward, _, _, _ = vec_env.step(actions.to(vec_env.device))
+            total += reward.sum(1).double().cpu()
+    finally:
+        vec_env.autoreset = autoreset
+    return total.numpy()

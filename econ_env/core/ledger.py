@@ -41,6 +41,7 @@ class Role(str, enum.Enum):
     ANSWER = "answer"
     JUDGE = "judge"
     EMBEDDING = "embedding"
+    COMPRESS = "compress"
 
 
 def _check_count(name: str, value: Any) -> None:

@@ -49,6 +49,18 @@ class SimHints:
         heard: canonical answers the agent has heard since its last answer (broadcasts, the
             previous commitment, or the executors' answers for a commitment); ``None`` entries
             stand for messages without an answer.
+        skill: the agent's logit skill for this request (a heterogeneous ``team`` profile,
+            :mod:`econ_env.core.team`); ``None`` (default) uses ``SimParams.skill_of(agent)``.
+        facts_known: fraction in [0, 1] of the item's facts (``split_facts`` tasks,
+            :mod:`econ_env.tasks.split_facts`) the agent knows when writing this completion;
+            1.0 (default) for items without facts.
+        learned: whether the agent's known facts grew since its previous completion (then a
+            ``REVISE`` / ``ANSWER`` request solves afresh with the new ``facts_known``).
+        tier: the message tier (``"summary"``, ``"keywords"``) a ``COMPRESS`` request writes;
+            ``None`` for every other request.
+        source_tokens: completion tokens of the draft a ``COMPRESS`` request compresses.
+        heard_tiers: the tier of each heard message, parallel to ``heard`` (empty: all
+            ``"full"``); shorter tiers persuade less (``SimParams.tier_influence``).
     """
 
     item: TaskItem | None = None
@@ -56,6 +68,12 @@ class SimHints:
     agent_index: int = 0
     own_answer: str | None = None
     heard: tuple[str | None, ...] = ()
+    skill: float | None = None
+    facts_known: float = 1.0
+    learned: bool = False
+    tier: str | None = None
+    source_tokens: int = 0
+    heard_tiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.role, Role):
@@ -72,6 +90,29 @@ class SimHints:
             raise ValueError(f"SimHints.agent_index must be >= -1, got {self.agent_index}")
         if not isinstance(self.heard, tuple):
             object.__setattr__(self, "heard", tuple(self.heard))
+        if self.skill is not None:
+            if not _is_real(self.skill) or not math.isfinite(self.skill):
+                raise ValueError(f"SimHints.skill must be a finite float or None: {self.skill!r}")
+            object.__setattr__(self, "skill", float(self.skill))
+        fk = self.facts_known
+        if isinstance(fk, bool) or not isinstance(fk, numbers.Real) or not 0.0 <= fk <= 1.0:
+            raise ValueError(f"SimHints.facts_known must be a float in [0, 1], got {fk!r}")
+        object.__setattr__(self, "facts_known", float(fk))
+        if not isinstance(self.learned, bool):
+            raise ValueError(f"SimHints.learned must be a bool, got {self.learned!r}")
+        if self.tier is not None and not isinstance(self.tier, str):
+            raise ValueError(f"SimHints.tier must be a str or None, got {self.tier!r}")
+        st = self.source_tokens
+        if isinstance(st, bool) or not isinstance(st, numbers.Integral) or st < 0:
+            raise ValueError(f"SimHints.source_tokens must be an int >= 0, got {st!r}")
+        object.__setattr__(self, "source_tokens", int(st))
+        if not isinstance(self.heard_tiers, tuple):
+            object.__setattr__(self, "heard_tiers", tuple(self.heard_tiers))
+        if self.heard_tiers and len(self.heard_tiers) != len(self.heard):
+            raise ValueError(
+                f"SimHints.heard_tiers must be empty or as long as heard ({len(self.heard)}), "
+                f"got {len(self.heard_tiers)}"
+            )
 
     @classmethod
     def from_mapping(cls, meta: Mapping[str, Any]) -> SimHints:

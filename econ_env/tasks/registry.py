@@ -8,6 +8,8 @@ either. Built-in names:
 
 * ``"arithmetic"`` — reasoning-gym ``basic_arithmetic`` (unlimited, seedable);
 * ``"gsm_symbolic"`` — reasoning-gym GSM-Symbolic word problems (unlimited, seedable);
+* ``"split_facts"`` — procedural problems whose facts are split among the agents (unlimited,
+  seedable; :mod:`~econ_env.tasks.split_facts`);
 * ``"gsm8k"``, ``"mmlu"`` — the bundled test-split samples (offline);
 * ``"jsonl"`` — any local JSONL task file (:func:`~econ_env.tasks.bundled.from_jsonl`);
 * ``"hf"`` — any question/answer table through Hugging Face ``datasets``: a hub id or a local
@@ -94,6 +96,12 @@ def _gsm_symbolic(**kwargs: Any) -> TaskSource:
     return make_gsm_symbolic(**kwargs)
 
 
+def _split_facts(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.split_facts import make_split_facts
+
+    return make_split_facts(**kwargs)
+
+
 def _gsm8k(**kwargs: Any) -> TaskSource:
     from econ_env.tasks.gsm8k import load_gsm8k
 
@@ -143,6 +151,7 @@ def _preset(name: str) -> Callable[..., TaskSource]:
 
 register_task("arithmetic", _arithmetic)
 register_task("gsm_symbolic", _gsm_symbolic)
+register_task("split_facts", _split_facts)
 register_task("gsm8k", _gsm8k)
 register_task("mmlu", _mmlu)
 register_task("jsonl", _jsonl)

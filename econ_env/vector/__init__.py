@@ -39,7 +39,11 @@ API (every tensor's first dimension is the env index):
 Intentional differences from the text envs: answers are indices (gold or the item's k-th
 distractor), not text; episodes draw their items from a pool of ``item_pool`` items drawn once
 from the task source (``item_seed``), not afresh; only the simulated backend and the built-in
-rewards are supported; auction VCG enumerates subsets for up to 12 bidders.
+rewards are supported; auction VCG enumerates subsets for up to 12 bidders (with several
+``tiers``: every tier assignment, ``(n_tiers + 1) ** n_agents <= 8192``); a ``team`` with
+per-agent ``model`` entries is refused. Issue 14's regimes — ``team``, ``task="split_facts"``
+and auction ``tiers`` — are supported (:mod:`econ_env.vector.regimes`,
+:mod:`econ_env.vector.auction_tiers`, :mod:`econ_env.vector.tiers`).
 """
 
 from __future__ import annotations

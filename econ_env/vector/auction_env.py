@@ -6,9 +6,11 @@ the simulated model (:class:`~econ_env.vector.sim.TensorSim`): drafts at reset, 
 (:func:`~econ_env.vector.mechanism.run_auctions`) under the remaining budget and the round cap,
 DALA billing (a bidder pays its draft's prompt once, a winner its completion), broadcasts,
 revisions of every agent that heard someone else, the stop rules (consensus, budget,
-``max_rounds``), the answer rules and both reward modes. Observations follow the documented
-table of :mod:`econ_env.envs.auction.observation` exactly; prompt tokens are counted from the
-lengths of the text env's prompts and the simulated backend's templated texts.
+``max_rounds``), the answer rules and both reward modes, heterogeneous teams and split facts
+(:mod:`econ_env.vector.regimes`) and DALA's message tiers (:mod:`econ_env.vector.auction_tiers`,
+:mod:`econ_env.vector.tiers`). Observations follow the documented table of
+:mod:`econ_env.envs.auction.observation` exactly; prompt tokens are counted from the lengths of
+the text env's prompts and the simulated backend's templated texts.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from econ_env.envs.observe import stop_code
 from econ_env.tasks.base import TaskItem
 from econ_env.tasks.features import TASK_FEATURE_DIM
 from econ_env.vector.auction_obs import AuctionObservations
+from econ_env.vector.auction_tiers import AuctionTiers
 from econ_env.vector.base import VecEnvBase
 from econ_env.vector.items import item_table
 from econ_env.vector.mechanism import VCG_MAX_AGENTS, run_auctions
+from econ_env.vector.regimes import fact_table, spread, team_of
 from econ_env.vector.sim import FLOAT, TensorSim, belief_params, simulated_params
+from econ_env.vector.tiers import MAX_ASSIGNMENTS, run_tiered_auctions
 
 __all__ = ["VecAuctionEnv"]
 
@@ -39,7 +44,7 @@ _MAX_ROUNDS = stop_code("max_rounds")
 _OTHERS = len("Others answered .") + 1  # + the heard answers and their ", " separators
 
 
-class VecAuctionEnv(AuctionObservations, VecEnvBase):
+class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
     """``num_envs`` auction_v0 episodes on ``device`` (see :mod:`econ_env.vector`).
 
     Args:
@@ -48,6 +53,8 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         seed: seed of the env's ``torch.Generator`` (also ``reset(seed=...)``).
         item_pool: how many task items are drawn (once, with ``item_seed``) for the episodes.
         item_seed: seed of that draw.
+        env_name: the versioned name it plays (``auction_v0``; ``make_vector("auction_v1")``
+            passes ``auction_v1``, with that version's defaults already in ``config``).
         **config: auction_v0's config fields (:class:`~econ_env.envs.auction.config.AuctionConfig`).
     """
 
@@ -62,10 +69,12 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         item_pool: int = 2048,
         item_seed: int = 0,
         config: AuctionConfig | None = None,
+        env_name: str = "auction_v0",
         **kwargs: Any,
     ) -> None:
         cfg = make_config(config, **kwargs)
-        super().__init__(spec_of(cfg), num_envs, device, seed)
+        self.name = env_name
+        super().__init__(spec_of(cfg, env_name), num_envs, device, seed)
         reward = cfg.reward_fn
         if not isinstance(reward, TeamReward | IndividualReward):
             raise ValueError(
@@ -77,8 +86,17 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
                 f"econ_env.vector.auction: mechanism='vcg' supports n_agents <= {VCG_MAX_AGENTS}"
                 f" in the batched env, got {cfg.n_agents}"
             )
+        nt = len(cfg.tiers)
+        if cfg.mechanism == "vcg" and nt > 1 and (nt + 1) ** cfg.n_agents > MAX_ASSIGNMENTS:
+            raise ValueError(
+                f"econ_env.vector.auction: mechanism='vcg' with tiers={cfg.tiers!r} supports "
+                f"(n_tiers + 1) ** n_agents <= {MAX_ASSIGNMENTS} in the batched env"
+            )
         names = [f.name for f in self.spec.layout.fields]
-        if names != [*SCALARS, "last_speakers", "agent_id", "task"]:  # _observe's order
+        self.has_facts = names[-1:] == ["facts_known"]
+        want = [*SCALARS, "last_speakers", "agent_id", "task"]
+        want += ["tier_lengths", "tier_affordable"] if nt > 1 else []
+        if names != want + ["facts_known"] * self.has_facts:
             raise RuntimeError(f"auction_v0's observation layout changed: {names}")
         self.config = cfg
         self.team = isinstance(reward, TeamReward)
@@ -87,8 +105,11 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         self.table = item_table(
             cfg.task, cfg.task_kwargs, params, item_pool, item_seed, self.device
         )
-        self.sim = TensorSim(params, cfg.n_agents, self.table, self.device)
+        skill, self._system_extra = team_of(cfg, params, "auction", self.device)
+        self.sim = TensorSim(params, cfg.n_agents, self.table, self.device, skill)
+        self.facts = fact_table(self.table.items, cfg.n_agents, self.device)
         self._prompt_chars()
+        self._tier_setup(self._system_extra)
         self._alloc()
 
     # ------------------------------------------------------------------ set-up
@@ -112,7 +133,8 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
                 ]
             )
         t = torch.tensor(rows, dtype=torch.int64, device=dev)  # (kind, agent, draft/revise)
-        self._draft_base, self._revise_base = t[..., 0], t[..., 1]
+        extra = self._system_extra[None, :]  # a team member's system_prompt, in every prompt
+        self._draft_base, self._revise_base = t[..., 0] + extra, t[..., 1] + extra
         self._speaker = torch.tensor([len(f"[{a}] ") for a in cfg.agents], device=dev)
         self._opening = self.sim.openings[torch.arange(n, device=dev) % len(self.sim.openings)]
         self._eye = torch.eye(n, dtype=torch.bool, device=dev)
@@ -151,6 +173,9 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         self.last_speech = torch.full((b,), -2, dtype=i64, device=dev)  # -2: nobody spoke yet
         self.stop = z(b)
         self.correct = z(b, dtype=bo)
+        self.last_tier = torch.full((b, n), -1, dtype=i64, device=dev)  # tier broadcast last
+        self.known = z(b, n)  # split facts: known fact indices (bit masks)
+        self.known_prev = z(b, n)  # ... as of each agent's previous completion
         self._static = torch.zeros(b, n, n + TASK_FEATURE_DIM, device=dev)
 
     # ------------------------------------------------------------------ episodes
@@ -170,12 +195,16 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         self.prev_bids = self.prev_bids.masked_fill(m2, 0.0)
         self.last_price = self.last_price.masked_fill(m1, 0.0)
         self.last_speech = self.last_speech.masked_fill(m1, -2)
+        self.last_tier = self.last_tier.masked_fill(m2, -1)
         for name, value in zip(("temp", "top_p", "rep"), self._neutral, strict=True):
             setattr(self, name, getattr(self, name).masked_fill(m2, value))
         item = self.item
         t = self.table
+        share = self.facts.share.index_select(0, item)
+        self.known = torch.where(m2, share, self.known)
+        self.known_prev = torch.where(m2, share, self.known_prev)
         choice = t.row(t.is_choice, item).to(torch.int64)
-        chars = self._draft_base.index_select(0, choice) + t.row(t.question_chars, item)[:, None]
+        chars = self._draft_base.index_select(0, choice) + self._question(item)
         prompt = self.sim.prompt_tokens(chars, 2)
         head = self._opening[None, :] + t.row(t.numbers_chars, item)[:, None]
         self._draft(prompt, head, "draft", None, None, m2.expand(b, n))
@@ -188,13 +217,22 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         own: torch.Tensor | None,
         heard: torch.Tensor | None,
         who: torch.Tensor,
+        influence: torch.Tensor | None = None,
     ) -> None:
         """New drafts (of role ``mode``) of the agents where ``who`` (``(B, n)``) is True."""
         b, n = self.num_envs, self.n_agents
         items = self.item[:, None].expand(b, n).reshape(-1)
         skill = self.sim.skill[None, :].expand(b, n).reshape(-1)
         temp, top_p = self.temp.reshape(-1), self.top_p.reshape(-1)
-        ans, ok, taken = self.sim.respond(mode, items, skill, temp, top_p, self.gen, own, heard)
+        bonus, learned = 0.0, None
+        if self.facts.any:
+            known = self.facts.known_fraction(self.known, self.item)
+            bonus = (-self.sim.fact_weight * (1.0 - known)).reshape(-1)
+            learned = (self.known != self.known_prev).reshape(-1)
+            self.known_prev = torch.where(who, self.known, self.known_prev)
+        ans, ok, taken = self.sim.respond(
+            mode, items, skill, temp, top_p, self.gen, own, heard, bonus, learned, influence
+        )
         tokens, cut = self.sim.lengths(
             mode, (b * n,), self.config.max_draft_tokens, self.gen, self.rep.reshape(-1)
         )
@@ -213,33 +251,17 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         for name, value in new.items():
             setattr(self, name, torch.where(who, value.reshape(b, n), getattr(self, name)))
         spent = torch.where(who, prompt + tokens.reshape(b, n), 0)
+        if self.tiered:  # the compressions of the new drafts
+            spent = spent + self._compress(who)
         self.agent_generated = self.agent_generated + spent
         self.generated = self.generated + spent.sum(1)
         self.prompt_billed = self.prompt_billed & ~who
         self.spoken = self.spoken & ~who
 
-    # ------------------------------------------------------------------ signals
-    def _plurality(self) -> torch.Tensor:
-        """The most common non-empty draft answer (ties: the lowest index holding it)."""
-        from econ_env.vector.sim import plurality
-
-        return plurality(self.answer)[0]
-
-    def _consensus(self) -> torch.Tensor:
-        first = self.answer[:, :1]
-        return (first[:, 0] >= 0) & (self.answer == first).all(1)
-
-    def _remaining(self) -> torch.Tensor:
-        return self.config.budget - self.billed
-
-    def _bid_cost(self) -> torch.Tensor:
-        return torch.where(self.prompt_billed, 0, self.prompt)
-
-    def _can_speak(self) -> torch.Tensor:
-        cap = self._remaining()[:, None] - self._bid_cost()
-        if self.config.round_cap is not None:
-            cap = cap.clamp(max=self.config.round_cap)
-        return ~self.spoken & (self.tokens <= cap)
+    def _question(self, item: torch.Tensor) -> torch.Tensor:
+        """``(B, n)`` characters of each agent's question (with its share of split facts)."""
+        t = self.table
+        return t.row(t.question_chars, item)[:, None] + self.facts.chars.index_select(0, item)
 
     # ------------------------------------------------------------------ one round
     def _check_masks(self, level: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
@@ -257,7 +279,10 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
 
     def _play(self, actions: torch.Tensor, active: torch.Tensor) -> tuple[torch.Tensor, ...]:
         cfg, b, n, dev = self.config, self.num_envs, self.n_agents, self.device
-        if self.discrete:
+        if self.tiered:
+            offers = torch.where(self.spoken[..., None], 0.0, self._tier_offers(actions, active))
+            bids = offers.amax(-1)
+        elif self.discrete:
             level = self._check_masks(actions, active)
             bids = level.to(FLOAT) / (cfg.bid_levels - 1)
         else:
@@ -273,35 +298,46 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         cap = (remaining - bid_charge.sum(1)).to(FLOAT)
         if cfg.round_cap is not None:
             cap = cap.clamp(max=cfg.round_cap)
-        win, pay, price = run_auctions(
-            cfg.mechanism,
-            bid_list,
-            self.tokens,
-            cap,
-            self.gen,
-            reserve=cfg.reserve,
-            top_k=cfg.top_k,
-            temperature=cfg.softmax_temperature,
-        )
+        settle = dict(reserve=cfg.reserve, top_k=cfg.top_k, temperature=cfg.softmax_temperature)
+        if self.tiered:
+            win, pay, price, tier = run_tiered_auctions(
+                cfg.mechanism, offers, self.t_tokens, cap, self.gen, **settle
+            )
+            pick = tier.clamp(min=0)[..., None]
+            sent_tokens = self.t_tokens.gather(-1, pick)[..., 0]
+            sent_ans = self.t_answer.gather(-1, pick)[..., 0]
+            sent_chars = self.t_chars.gather(-1, pick)[..., 0]
+        else:
+            win, pay, price = run_auctions(
+                cfg.mechanism, bid_list, self.tokens, cap, self.gen, **settle
+            )
+            tier = None
+            sent_tokens, sent_ans, sent_chars = self.tokens, self.answer, self.chars
         win &= go[:, None]
         pay = torch.where(go[:, None], pay, 0.0)
         revise = (
             go & ~(cfg.stop_on_consensus & self._consensus()) & (self.round + 1 < cfg.max_rounds)
         )
-        billed = torch.where(go[:, None], bid_charge + win * self.tokens, 0)
+        billed = torch.where(go[:, None], bid_charge + win * sent_tokens, 0)
         self.agent_billed = self.agent_billed + billed
         self.billed = self.billed + billed.sum(1)
         self.prompt_billed = self.prompt_billed | takes_part & go[:, None]
         self.spoken = self.spoken | win
-        self.spoke_gold = self.spoke_gold | win & (self.answer == 0)
+        if self.facts.any:  # listeners learn the speakers' facts (not from a keywords message)
+            carries = win if tier is None else win & self._carries[tier.clamp(min=0)]
+            self.known = spread(self.known, carries[:, None, :] & ~self._eye[None])
+        self.spoke_gold = self.spoke_gold | win & (sent_ans == 0)
         top = torch.where(win, torch.arange(n, device=dev), -1).amax(1)
-        speech = self.answer.gather(1, top.clamp(min=0)[:, None])[:, 0]
+        speech = sent_ans.gather(1, top.clamp(min=0)[:, None])[:, 0]
         self.last_speech = torch.where(go & (top >= 0), speech, self.last_speech)
         self.prev_bids = torch.where(go[:, None], bid_list, self.prev_bids)
         self.last_winners = torch.where(go[:, None], win, self.last_winners)
         self.last_price = torch.where(go, price, self.last_price)
+        if tier is not None:
+            self.last_tier = torch.where(go[:, None], torch.where(win, tier, -1), self.last_tier)
         self.round = self.round + go.to(torch.int64)
-        self._revise(win, revise)
+        weight = self._weight[tier.clamp(min=0)] if tier is not None and self.n_tiers > 1 else None
+        self._revise(win, revise, sent_ans, sent_chars, weight)
         # rewards and the ending
         if self.team:
             cost = -self.cost_weight * billed.sum(1).to(FLOAT) / cfg.budget
@@ -313,7 +349,8 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         code = torch.where(cons & (code == 0), _CONSENSUS, code)
         over = go & (self.round >= cfg.max_rounds) & (code == 0)
         code = torch.where(over, _MAX_ROUNDS, code)
-        room = ((self._bid_cost() + self.tokens) <= self._remaining()[:, None]).any(1)
+        shortest = self.t_tokens.amin(-1) if self.tiered else self.tokens
+        room = ((self._bid_cost() + shortest) <= self._remaining()[:, None]).any(1)
         code = torch.where(go & ~room & (code == 0), _BUDGET, code)
         ended = code > 0
         if bool(ended.any()):
@@ -332,35 +369,37 @@ class VecAuctionEnv(AuctionObservations, VecEnvBase):
         self.top_p = torch.where(keep, top_p, self.top_p)
         self.rep = torch.where(keep, rep, self.rep)
 
-    def _revise(self, win: torch.Tensor, revise: torch.Tensor) -> None:
-        """Every agent that heard someone else's broadcast revises (rows where ``revise``)."""
+    def _revise(
+        self,
+        win: torch.Tensor,
+        revise: torch.Tensor,
+        sent_ans: torch.Tensor,
+        sent_chars: torch.Tensor,
+        weight: torch.Tensor | None,
+    ) -> None:
+        """Every agent that heard someone else's broadcast revises (rows where ``revise``);
+        ``sent_*``: each speaker's broadcast message (its tier's), ``weight``: its tier
+        influence (``None`` with one tier)."""
         b, n = self.num_envs, self.n_agents
         heard_from = win[:, None, :] & ~self._eye[None]  # (B, n listener, n speaker)
         who = heard_from.any(-1) & revise[:, None]
         if not bool(who.any()):
             return
         item, ans, chars, t = self.item, self.answer, self.chars, self.table
-        heard = torch.where(heard_from, ans[:, None, :], -1)  # (B, n, n) in speaker order
+        heard = torch.where(heard_from, sent_ans[:, None, :], -1)  # (B, n, n) in speaker order
         choice = t.row(t.is_choice, item).to(torch.int64)
-        quoted = (heard_from * (self._speaker[None, None, :] + chars[:, None, :])).sum(-1)
+        quoted = (heard_from * (self._speaker[None, None, :] + sent_chars[:, None, :])).sum(-1)
         count = heard_from.sum(-1)
         shared = quoted + 2 * (count - 1).clamp(min=0)
         base = self._revise_base.index_select(0, choice)
-        prompt_chars = base + t.row(t.question_chars, item)[:, None] + chars + shared
+        prompt_chars = base + self._question(item) + chars + shared
         prompt = self.sim.prompt_tokens(prompt_chars, 4)
         valid = heard >= 0
         norm = t.cell(t.norm_chars, item[:, None, None], heard.clamp(min=0))
         answered = (valid * norm).sum(-1) + 2 * (valid.sum(-1) - 1).clamp(min=0)
         others_part = torch.where(valid.any(-1), _OTHERS + answered, 0)
         head = self._opening[None, :] + others_part + t.row(t.numbers_chars, item)[:, None]
-        self._draft(prompt, head, "revise", ans.reshape(-1), heard.reshape(b * n, n), who)
-
-    def _final_answer(self) -> torch.Tensor:
-        rule = self.config.answer_rule
-        plural = self._plurality()
-        if rule == "last_speaker":
-            return torch.where(self.last_speech > -2, self.last_speech, plural)
-        if rule == "confidence":
-            best = torch.argmax(self.logprob, dim=1)
-            return self.answer.gather(1, best[:, None])[:, 0]
-        return plural
+        influence = None if weight is None else weight[:, None, :].expand(b, n, n).reshape(b * n, n)
+        self._draft(
+            prompt, head, "revise", ans.reshape(-1), heard.reshape(b * n, n), who, influence
+        )

@@ -31,6 +31,9 @@ class AuctionObservations:
     item: torch.Tensor
     _id: torch.Tensor
     _static: torch.Tensor
+    has_facts: bool
+    facts: Any
+    known: torch.Tensor
 
     def _set_static(self, mask: torch.Tensor) -> None:
         """The observation's per-episode part (agent id, task features) of the reset envs,
@@ -47,6 +50,41 @@ class AuctionObservations:
             self._static = new
         else:
             self._static.index_copy_(0, rows, new)
+
+    # ------------------------------------------------------------------ signals
+    def _plurality(self) -> torch.Tensor:
+        """The most common non-empty draft answer (ties: the lowest index holding it)."""
+        from econ_env.vector.sim import plurality
+
+        return plurality(self.answer)[0]
+
+    def _consensus(self) -> torch.Tensor:
+        first = self.answer[:, :1]
+        return (first[:, 0] >= 0) & (self.answer == first).all(1)
+
+    def _remaining(self) -> torch.Tensor:
+        return self.config.budget - self.billed
+
+    def _bid_cost(self) -> torch.Tensor:
+        return torch.where(self.prompt_billed, 0, self.prompt)
+
+    def _can_speak(self) -> torch.Tensor:
+        if self.tiered:
+            return self._tier_fits().any(-1)
+        cap = self._remaining()[:, None] - self._bid_cost()
+        if self.config.round_cap is not None:
+            cap = cap.clamp(max=self.config.round_cap)
+        return ~self.spoken & (self.tokens <= cap)
+
+    def _final_answer(self) -> torch.Tensor:
+        rule = self.config.answer_rule
+        plural = self._plurality()
+        if rule == "last_speaker":
+            return torch.where(self.last_speech > -2, self.last_speech, plural)
+        if rule == "confidence":
+            best = torch.argmax(self.logprob, dim=1)
+            return self.answer.gather(1, best[:, None])[:, 0]
+        return plural
 
     # ------------------------------------------------------------------ observations
     def _observe(self) -> torch.Tensor:
@@ -75,9 +113,18 @@ class AuctionObservations:
         parts = [torch.stack([scalars[k].to(f32) for k in SCALARS], dim=-1)]
         parts.append(self.last_winners.to(f32)[:, None, :].expand(b, n, n))
         parts.append(self._static)  # agent_id and task
+        if self.n_tiers > 1:
+            parts.extend(self._tier_fields())
+        if self.has_facts:
+            parts.append(self._facts_known()[..., None])
         return torch.cat(parts, dim=-1)
 
+    def _facts_known(self) -> torch.Tensor:
+        return self.facts.known_fraction(self.known, self.item)
+
     def _mask(self) -> torch.Tensor:
+        if self.tiered:
+            return self._tier_mask()
         b, n, k = self.num_envs, self.n_agents, self.n_actions
         mask = torch.ones(b, n, k, dtype=torch.bool, device=self.device)
         mask[..., 1:] = self._can_speak()[..., None]
@@ -87,7 +134,10 @@ class AuctionObservations:
     # hand them out without copies.
     def _infos(self) -> dict[str, torch.Tensor]:
         over = self.stop > 0
-        return {
+        extra = {"facts_known": self._facts_known()} if self.has_facts else {}
+        if self.n_tiers > 1:
+            extra["tier"] = self.last_tier
+        return extra | {
             "round": self.round,
             "billed_tokens": self.billed,
             "generated_tokens": self.generated,

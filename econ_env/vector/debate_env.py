@@ -67,6 +67,7 @@ from econ_env.vector.debate_setup import (
     DebateSetup,
 )
 from econ_env.vector.items import item_table
+from econ_env.vector.regimes import fact_table, team_of, union
 from econ_env.vector.sim import TensorSim, belief_params, simulated_params
 
 __all__ = ["VecDebateEnv"]
@@ -121,8 +122,12 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         self.table = item_table(
             cfg.task, cfg.task_kwargs, params, item_pool, item_seed, self.device
         )
-        self.sim = TensorSim(params, cfg.n_agents, self.table, self.device)
+        skill, self._system_extra = team_of(cfg, params, "debate", self.device)
+        self.sim = TensorSim(params, cfg.n_agents, self.table, self.device, skill)
+        self.facts = fact_table(self.table.items, cfg.n_agents, self.device)
+        self.has_facts = self.spec.layout.fields[-1].name == "facts_known"
         self._setup()
+        self._exec_base = self._exec_base + self._system_extra[None, :]
         self._alloc()
 
     def _alloc(self) -> None:
@@ -162,6 +167,9 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         self.changed = z(b, dtype=bo)
         self.stop = z(b)
         self.correct = z(b, dtype=bo)
+        self.known = z(b, n)  # split facts: the executors' known fact indices (bit masks)
+        self.known_prev = z(b, n)  # ... as of each executor's previous answer
+        self.coord_known = z(b)  # ... of the last commitment
         self._cache: torch.Tensor | None = None  # the last observation (see _observe)
         self._fresh: torch.Tensor | None = None  # rows reset since it was made
 
@@ -180,6 +188,10 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
             getattr(self, name)[rows] = 0.0
         self.changed[rows] = False
         self.correct[rows] = False
+        share = self.facts.share[item]
+        self.known[rows] = share
+        self.known_prev[rows] = share
+        self.coord_known[rows] = 0
         choice = t.is_choice[item].to(torch.int64)
         prompt = sim.prompt_tokens(self._strategy_base[choice] + t.question_chars[item], 2)
         tokens, cut = sim.lengths("strategy", (r,), cfg.strategy_cap, self.gen)
@@ -214,7 +226,11 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         return actions.to(torch.float64).clamp(-1.0, 1.0)
 
     def _commit(
-        self, item: torch.Tensor, heard: torch.Tensor, sources: torch.Tensor
+        self,
+        item: torch.Tensor,
+        heard: torch.Tensor,
+        sources: torch.Tensor,
+        known: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Commitments from ``heard`` answers ((R, H), -1 = none) quoting ``sources`` characters
         of answer listing: ``(answer, text characters, prompt + completion tokens)``."""
@@ -224,7 +240,13 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         prompt = sim.prompt_tokens(self._commit_base[choice] + t.question_chars[item] + sources, 2)
         skill = torch.full((r,), p.coordinator_skill, dtype=torch.float64, device=self.device)
         temp = torch.full((r,), self._defaults[0], dtype=torch.float64, device=self.device)
-        ans, _, taken = sim.respond("commitment", item, skill, temp, None, self.gen, heard=heard)
+        bonus: torch.Tensor | float = 0.0
+        if known is not None:  # split facts: the facts of the answers the coordinator read
+            frac = self.facts.known_fraction(known[:, None], item)[:, 0]
+            bonus = -sim.fact_weight * (1.0 - frac)
+        ans, _, taken = sim.respond(
+            "commitment", item, skill, temp, None, self.gen, heard=heard, bonus=bonus
+        )
         tokens, cut = sim.lengths("commitment", (r,), cfg.commitment_cap, self.gen)
         head = self._commit_opening + torch.where((heard >= 0).any(1), len(_WEIGHED), 0)
         ending = sim.ending_chars(item, ans, taken, cut)
@@ -247,16 +269,23 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         quoted = torch.where(played, self._commit_prefix + self.commit_chars, 0)
         ex_prompt = sim.prompt_tokens(
             self._exec_base[choice]
-            + (t.question_chars[item] + self.strategy_chars + quoted)[:, None],
+            + (t.question_chars[item] + self.strategy_chars + quoted)[:, None]
+            + self.facts.chars[item],
             2,
         )
         heard = com[:, None].expand(b, n).reshape(-1, 1)
         own = torch.where(played[:, None], self.answer, -1).reshape(-1)
         bonus = (self.strategy_good.double() * p.strategy_bonus)[:, None].expand(b, n).reshape(-1)
         skill = self.sim.skill[None, :].expand(b, n).reshape(-1)
+        learned, known = None, self.known
+        if self.facts.any:  # executors read the last commitment: they learn its facts
+            known = torch.where(played[:, None], known | self.coord_known[:, None], known)
+            frac = self.facts.known_fraction(known, item)
+            bonus = bonus - sim.fact_weight * (1.0 - frac.double().reshape(-1))
+            learned = (known != self.known_prev).reshape(-1)
         ans, _, taken = sim.respond(
             "answer", items, skill, temp.reshape(-1), top_p.reshape(-1), self.gen,
-            own=own, heard=heard, bonus=bonus,
+            own=own, heard=heard, bonus=bonus, learned=learned,
         )  # fmt: skip
         tokens, cut = sim.lengths(
             "answer", (b * n,), cfg.max_answer_tokens, self.gen, rep.reshape(-1)
@@ -269,20 +298,27 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         own_tokens = ex_prompt + tokens.reshape(b, n)
         # coordinators
         listed = self._exec_name[None, :] + text  # "[executor_i] <text>"
+        c_known = None  # split facts: the global commitment carries every executor's facts
+        if self.facts.any:
+            c_known = union(known, torch.ones_like(self._eye[:1]))[:, 0]
         if k >= 2:
             mem = self._members[None]  # (1, k, n)
             loc_heard = torch.where(mem, ans[:, None, :], -1).reshape(b * k, n)
             size = mem.sum(-1)
             loc_src = (mem * listed[:, None, :]).sum(-1) + 2 * (size - 1)
             loc_item = item[:, None].expand(b, k).reshape(-1)
-            local, loc_chars, loc_tok = self._commit(loc_item, loc_heard, loc_src.reshape(-1))
+            loc_known = union(known, self._members) if self.facts.any else None
+            local, loc_chars, loc_tok = self._commit(
+                loc_item, loc_heard, loc_src.reshape(-1),
+                None if loc_known is None else loc_known.reshape(-1),
+            )  # fmt: skip
             local, loc_chars = local.reshape(b, k), loc_chars.reshape(b, k)
             src = (self._local_name[None, :] + loc_chars).sum(-1) + 2 * (k - 1)
-            c, c_chars, c_tok = self._commit(item, local, src)
+            c, c_chars, c_tok = self._commit(item, local, src, c_known)
             coord = loc_tok.reshape(b, k).sum(1) + c_tok
         else:
             local = None
-            c, c_chars, c_tok = self._commit(item, ans, listed.sum(1) + 2 * (n - 1))
+            c, c_chars, c_tok = self._commit(item, ans, listed.sum(1) + 2 * (n - 1), c_known)
             coord = c_tok
         # all-or-nothing billing
         total = own_tokens.sum(1) + coord
@@ -318,6 +354,10 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         g1, g2 = go[:, None], go[:, None, None]
         before = self.round.clone()
         self.answer = torch.where(g1, ans, self.answer)
+        if self.facts.any:
+            self.known = torch.where(g1, known, self.known)
+            self.known_prev = torch.where(g1, known, self.known_prev)
+            self.coord_known = torch.where(go, c_known, self.coord_known)
         if local is not None:
             self.local = torch.where(g1, local, self.local)
         shifted = torch.stack((c, self.commits[:, 0], self.commits[:, 1]), dim=1)

@@ -71,6 +71,8 @@ class DebateObservations:
             "agent_id": self._id[None].expand(b, n, n),
             "task": self.table.features[at(self.item)][:, None, :],
         }
+        if self.has_facts:
+            fields["facts_known"] = own(self.facts.known_fraction(at(self.known), at(self.item)))
         # runs of neighbouring fields that are the same for every agent ((B, 1, k)) or not
         # ((B, n, k)) are joined and written as one block (fewer strided writes)
         out = torch.empty(b, n, self.obs_dim, dtype=f32, device=self.device)
@@ -95,7 +97,12 @@ class DebateObservations:
         played = (self.round > 0)[:, None]
         agree = (self.answer >= 0) & (self.answer == self.commits[:, :1]) & played
         parts = self.parts
-        return {
+        extra = (
+            {"facts_known": self.facts.known_fraction(self.known, self.item)}
+            if self.has_facts
+            else {}
+        )
+        return extra | {
             "round": self.round.clone(),
             "billed_tokens": self.billed.clone(),
             "generated_tokens": self.generated.clone(),

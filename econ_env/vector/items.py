@@ -214,12 +214,12 @@ def item_table(
     return table
 
 
-def filler_trim_table(max_missing: int, device: torch.device) -> torch.Tensor:
-    """``trim[m]``: the length of the simulated backend's filler cut to ``m`` characters and
-    then back to its last word boundary (``(FILLER * reps)[:m].rsplit(" ", 1)[0]``)."""
+def filler_trim_table(max_missing: int, device: torch.device, filler: str = FILLER) -> torch.Tensor:
+    """``trim[m]``: the length of the simulated backend's ``filler`` cut to ``m`` characters
+    and then back to its last word boundary (``(filler * reps)[:m].rsplit(" ", 1)[0]``)."""
     size = max(int(max_missing), 0) + 2
-    reps = size // len(FILLER) + 2
-    text = np.frombuffer((FILLER * reps).encode(), dtype=np.uint8)
+    reps = size // len(filler) + 2
+    text = np.frombuffer((filler * reps).encode(), dtype=np.uint8)
     spaces = np.flatnonzero(text == ord(" "))
     m = np.arange(size)
     pos = np.searchsorted(spaces, m, side="left") - 1  # last space index < m

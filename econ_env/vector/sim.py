@@ -93,16 +93,25 @@ class TensorSim:
     """The simulated agents of ``params`` for ``n_agents`` agents on ``device``."""
 
     def __init__(
-        self, params: SimParams, n_agents: int, table: ItemTable, device: torch.device
+        self,
+        params: SimParams,
+        n_agents: int,
+        table: ItemTable,
+        device: torch.device,
+        skill: torch.Tensor | None = None,
     ) -> None:
         self.p = params
         self.table = table
         self.device = device
-        self.skill = torch.tensor(
-            [params.skill_of(i) for i in range(n_agents)], dtype=FLOAT, device=device
+        self.skill = (
+            torch.tensor([params.skill_of(i) for i in range(n_agents)], dtype=FLOAT, device=device)
+            if skill is None
+            else skill.to(device=device, dtype=FLOAT)
         )
+        self.fact_weight = float(getattr(params, "fact_weight", 6.0))
         self.role_mu = dict(params.role_length_mu)
         self._trim: torch.Tensor | None = None
+        self._fillers: dict[str, torch.Tensor] = {}
         self.openings = torch.tensor([len(s) for s in OPENINGS], device=device)
 
     # ------------------------------------------------------------------ lengths
@@ -178,10 +187,16 @@ class TensorSim:
         own: torch.Tensor | None = None,
         heard: torch.Tensor | None = None,
         bonus: torch.Tensor | float = 0.0,
+        learned: torch.Tensor | None = None,
+        influence: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(answer, correct, taken_over)`` for requests of ``mode`` (``"draft"``,
         ``"revise"``, ``"answer"`` (a debate executor) or ``"commitment"``); ``own`` and
-        ``heard`` (``(R, H)``, ``-1`` = none) are canonical answer indices."""
+        ``heard`` (``(R, H)``, ``-1`` = none) are canonical answer indices. ``learned``
+        (bool ``(R,)``, split facts): a revising / answering agent whose known facts grew
+        since its previous completion solves afresh (neither adopts nor keeps). ``influence``
+        (``(R, H)`` float, message tiers): each heard message's tier influence; the adoption
+        probability is multiplied by their mean over the messages carrying the plurality."""
         p, t = self.p, self.table
         answer, correct = self.fresh(item, skill, temperature, top_p, gen, bonus)
         taken = torch.zeros_like(correct)
@@ -202,14 +217,23 @@ class TensorSim:
                 adopt,
             )
         prob = (p.influence + p.truth_bias * plural_ok.to(FLOAT)) * share
+        if influence is not None:
+            carries = (heard == plural[:, None]) & (heard >= 0)
+            n_carry = carries.sum(-1)
+            mean = (influence * carries).sum(-1) / n_carry.clamp(min=1)
+            prob = prob * torch.where(n_carry > 0, mean, 1.0)
         if mode == "answer":
             prob = prob * torch.exp(-p.follow_temperature * (temperature - p.t_ref).clamp(min=0.0))
         adopt = has & (torch.rand(shape, generator=gen, device=dev, dtype=FLOAT) < prob)
+        if learned is not None:
+            adopt = adopt & ~learned
         keep = torch.zeros_like(adopt)
         if own is not None:
             own_ok = t.cell(t.correct, item, own.clamp(min=0)) & (own >= 0)
             allowed = (own >= 0) & (has if mode == "answer" else torch.ones_like(has))
             stick = p.stickiness + p.truth_bias * own_ok.to(FLOAT)
+            if learned is not None:
+                allowed = allowed & ~learned
             keep = (
                 ~adopt
                 & allowed
@@ -236,17 +260,28 @@ class TensorSim:
 
     # ------------------------------------------------------------------ text lengths
     def text_chars(
-        self, tokens: torch.Tensor, head: torch.Tensor, ending: torch.Tensor
+        self,
+        tokens: torch.Tensor,
+        head: torch.Tensor,
+        ending: torch.Tensor,
+        filler: str | None = None,
     ) -> torch.Tensor:
         """Characters of a templated text of ``tokens`` tokens with a head and an ending of
-        the given lengths: the backend pads the head with filler up to ``tokens ·
-        chars_per_token`` characters, cut back to a word boundary."""
+        the given lengths: the backend pads the head with filler (``filler``, default the
+        backend's) up to ``tokens · chars_per_token`` characters, cut back to a word boundary."""
         budget = torch.floor(tokens.to(FLOAT) * self.p.chars_per_token).to(torch.int64)
         missing = budget - head - ending
         top = int(missing.max()) if missing.numel() else 0
-        if self._trim is None or self._trim.numel() < top + 2:
-            self._trim = filler_trim_table(max(top, 1024), self.device)
-        trim = self._trim[missing.clamp(min=0)]
+        if filler is None:
+            if self._trim is None or self._trim.numel() < top + 2:
+                self._trim = filler_trim_table(max(top, 1024), self.device)
+            table = self._trim
+        else:
+            table = self._fillers.get(filler)
+            if table is None or table.numel() < top + 2:
+                table = filler_trim_table(max(top, 1024), self.device, filler)
+                self._fillers[filler] = table
+        trim = table[missing.clamp(min=0)]
         return head + ending + torch.where(missing > 0, 1 + trim, 0)
 
     def ending_chars(

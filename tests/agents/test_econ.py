@@ -29,6 +29,8 @@ from econ_env_agents.econ import (
     belief_prototypes,
     collect_episode,
     evaluate,
+    evaluate_episodes,
+    evaluate_vector,
     train_econ,
 )
 from econ_env_agents.econ.networks import init_weights
@@ -367,3 +369,28 @@ def test_econ_learns_on_debate_v0_against_its_untrained_self():
     assert trained["team_return"] > untrained["team_return"] + 1.0
     assert trained["team_return"] > random_beliefs["team_return"] + 0.3
     assert trained["accuracy"] > untrained["accuracy"]
+
+
+# ---------------------------------------------------------- per-episode and batched evaluation
+def test_evaluate_episodes_rows_average_to_evaluate(learner):
+    seeds = range(300, 304)
+    rows = evaluate_episodes(learner.agent, make_env, seeds)
+    assert rows.shape == (4, 4)
+    summary = evaluate(learner.agent, make_env, seeds)
+    assert summary["team_return"] == pytest.approx(rows[:, 0].mean())
+    assert summary["accuracy"] == pytest.approx(rows[:, 1].mean())
+    assert summary["billed_tokens"] == pytest.approx(rows[:, 2].mean())
+
+
+def test_evaluate_vector_plays_whole_episodes_and_checks_the_env(learner):
+    from econ_env import vector
+
+    config = {**ECON_ENV_CONFIG, "embedder": "answer"}
+    vec = vector.debate(num_envs=8, seed=0, item_pool=16, **config)
+    returns = evaluate_vector(learner.agent, vec, seed=5)
+    assert returns.shape == (8,) and np.isfinite(returns).all()
+    assert vec.autoreset  # restored
+    np.testing.assert_array_equal(returns, evaluate_vector(learner.agent, vec, seed=5))
+    other = vector.debate(num_envs=2, seed=0, item_pool=16, **{**config, "n_agents": 2})
+    with pytest.raises(ValueError, match="obs_dim"):
+        evaluate_vector(learner.agent, other, seed=0)

@@ -27,14 +27,17 @@ def _load():
 
 def test_tiny_run(tmp_path, capsys):
     script = _load()
-    argv = ["--updates", "2", "--episodes-per-update", "6", "--n-envs", "2", "--eval-every", "1",
-            "--eval-episodes", "5", "--device", "cpu", "--run-dir", str(tmp_path),
-            "--run-name", "tiny"]  # fmt: skip
+    argv = ["--agent", "mappo", "--updates", "2", "--episodes-per-update", "6", "--n-envs", "2",
+            "--eval-every", "1", "--eval-episodes", "5", "--device", "cpu", "--run-dir",
+            str(tmp_path), "--run-name", "tiny"]  # fmt: skip
     assert script.main(argv) == 0
     out = capsys.readouterr().out
-    assert "[eval random @ 0] accuracy" in out
+    for fixed in script.FIXED:  # every fixed bidder first, on the same seeds
+        assert f"[eval {fixed} @ 0] accuracy" in out
     assert out.count("[eval mappo @") == 2
+    assert "| best fixed (" in out  # the learner's line names the best fixed bidder
     assert "tokens billed" in out and "generated" in out
+    assert "<- best fixed" in out and "  mappo " in out  # the final table
     run = tmp_path / "tiny"
     assert list(run.glob("events.out.tfevents.*"))
     ckpts = sorted((run / "checkpoints").glob("*.safetensors"))
@@ -42,6 +45,17 @@ def test_tiny_run(tmp_path, capsys):
         "mappo_00001.safetensors", "mappo_00002.safetensors", "mappo_final.safetensors"
     ]  # fmt: skip
     DalaMAPPOAgent.load(ckpts[-1], device="cpu")
+
+
+def test_default_alpha_run_prints_the_learner_beside_the_best_fixed_bidder(tmp_path, capsys):
+    script = _load()
+    assert script.Args().agent == "alpha" and script.Args().regime == "one_expert"
+    argv = ["--updates", "2", "--episodes-per-update", "8", "--eval-episodes", "5",
+            "--run-dir", str(tmp_path), "--run-name", "tinyalpha"]  # fmt: skip
+    assert script.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "regime one_expert" in out and "  alpha " in out and "<- best fixed" in out
+    assert (tmp_path / "tinyalpha" / "checkpoints" / "alpha_final.safetensors").exists()
 
 
 def test_args_are_documented_and_validated():

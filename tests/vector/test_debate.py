@@ -5,7 +5,8 @@ The statistical-equivalence tests play the registered fixed policies ``neutral``
 ``conservative``, ``exploratory`` and ``random`` for 2,000 episodes in the text env (built with
 ``embedder="answer"``, whose AL / CC the batched env reproduces) and in the batched env, with
 the default simulated backend and with the ``qwen2.5-coder-0.5b`` preset, plus a hierarchical
-config (``groups=2``) with ``random``. Each comparison makes :data:`CHECKS_PER_COMPARISON`
+config (``groups=2``) with ``random`` and, with ``neutral``, issue 14's regimes (split facts
+and a ``spread`` team). Each comparison makes :data:`CHECKS_PER_COMPARISON`
 checks (:func:`econ_env.testing.equivalence.compare`); every check runs at the Bonferroni
 level ``alpha = 0.01 / N_CHECKS`` with ``N_CHECKS`` all the checks in this file, so correct
 implementations fail this file with probability at most 1%.
@@ -33,9 +34,10 @@ torch.set_num_threads(1)
 POLICIES = ("neutral", "conservative", "exploratory", "random")
 BACKENDS = ({}, {"backend_kwargs": {"preset": "qwen2.5-coder-0.5b"}})
 GROUPED = {"n_agents": 4, "groups": 2}
+REGIMES = ({"task": "split_facts"}, {"team": "spread"})  # issue 14, with the neutral policy
 EPISODES = 2000
 CHECKS_PER_COMPARISON = 9
-N_COMPARISONS = len(POLICIES) * len(BACKENDS) + 1
+N_COMPARISONS = len(POLICIES) * len(BACKENDS) + 1 + len(REGIMES)
 N_CHECKS = CHECKS_PER_COMPARISON * N_COMPARISONS
 ALPHA = 0.01 / N_CHECKS
 POOL = 256  # item pool of the rule tests (building the default 2,048-item pool takes seconds)
@@ -404,6 +406,11 @@ def test_statistically_equivalent_to_the_text_env(policy: str, backend: dict) ->
 
 def test_statistically_equivalent_with_groups() -> None:
     _equivalence("random", GROUPED)
+
+
+@pytest.mark.parametrize("config", REGIMES, ids=lambda c: "-".join(map(str, c.values())))
+def test_statistically_equivalent_in_the_new_regimes(config: dict) -> None:
+    _equivalence("neutral", config)
 
 
 def test_bonferroni_level() -> None:

@@ -28,6 +28,7 @@ EPISODES = 2000
 # error (sigma / sqrt(pool)) well below the resolution of 2,000 episodes.
 POOL = 8192
 PRESET = {"backend_kwargs": {"preset": "qwen2.5-coder-0.5b"}}
+TIERS = ("full", "summary", "keywords")
 CASES = [
     *[(policy, {}) for policy in ("silent", "truthful", "always", "round_robin", "random")],
     *[(policy, PRESET) for policy in ("silent", "truthful", "always", "round_robin", "random")],
@@ -46,6 +47,17 @@ CASES = [
     ("always", {"mechanism": "softmax", "answer_rule": "confidence", "n_agents": 4}),
     # multiple-choice items (MMLU's bundled sample): letters as answers
     ("truthful", {"task": "mmlu", "mechanism": "first_price"}),
+    # issue 14: heterogeneous teams and split facts (information asymmetry)
+    *[(policy, {"team": "one_expert"}) for policy in ("truthful", "silent")],
+    *[(policy, {"task": "split_facts"}) for policy in ("silent", "truthful", "always")],
+    # DALA's message tiers (compressions, tier bids, the multiple-choice knapsack VCG)
+    *[(policy, {"tiers": TIERS}) for policy in ("truthful", "always")],
+    ("random", {"tiers": TIERS, "action_type": "discrete", "mechanism": "vcg", "top_k": 2}),
+    # tier-specific bidders: broadcast summaries / keywords (no facts, less influence)
+    *[
+        (f"econ_env_baselines.auction:{cls}", {"tiers": TIERS, "task": "split_facts"})
+        for cls in ("TruthfulSummary", "AlwaysKeywords")
+    ],
 ]
 CHECKS_PER_CASE = 9
 ALPHA = 0.01 / (len(CASES) * CHECKS_PER_CASE)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
+from econ_env.core.team import check_team
 from econ_env.envs.auction.mechanism import MECHANISMS
 from econ_env.envs.auction.reward import REWARDS, AuctionReward, make_reward
+from econ_env.envs.auction.tiers import TIERS
 from econ_env.envs.validation import (
     MAX_AGENTS,
     MAX_BUDGET,
@@ -72,6 +74,16 @@ class AuctionConfig:
         info_text: also put each agent's text (question, drafts, answers, what it heard, the
             ending) into ``infos[agent]``; by default infos are numeric only and the text is
             ``env.unwrapped.text_info(agent)`` (see :mod:`econ_env.envs.observe`).
+        team: heterogeneous agents (:mod:`econ_env.core.team`): ``None`` (default: every
+            agent alike), a preset name (``one_expert``, ``uniform``, ``spread``) or a list of
+            ``n_agents`` mappings with optional keys ``skill`` (simulated logit skill),
+            ``model`` (a backend spec string answering that agent) and ``system_prompt``
+            (appended to that agent's system message).
+        tiers: the message tiers every draft is offered at (DALA's tiered messages), a
+            non-empty subset of ``TIERS = ("full", "summary", "keywords")`` in that order;
+            each non-full tier is written by a compression call after every draft and
+            revision, and an agent bids per tier (:mod:`econ_env.envs.auction.tiers`). The
+            default ``("full",)`` is the single-message game.
     """
 
     n_agents: int = 3
@@ -99,9 +111,13 @@ class AuctionConfig:
     render_mode: str | None = None
     info_text: bool = False
     reward: AuctionReward | None = None
+    team: Any = None
+    tiers: tuple[str, ...] = ("full",)
 
     def __post_init__(self) -> None:
         normalise_numbers(self)
+        if isinstance(self.tiers, list):
+            object.__setattr__(self, "tiers", tuple(self.tiers))
 
         def need(ok: bool, name: str, allowed: str) -> None:
             require(self, "auction_v0", ok, name, allowed)
@@ -181,6 +197,15 @@ class AuctionConfig:
         )
         need(isinstance(self.stop_on_consensus, bool), "stop_on_consensus", "True or False")
         need(isinstance(self.info_text, bool), "info_text", "True or False")
+        need(
+            isinstance(self.tiers, tuple)
+            and len(self.tiers) >= 1
+            and all(isinstance(t, str) and t in TIERS for t in self.tiers)
+            and list(self.tiers) == [t for t in TIERS if t in self.tiers],
+            "tiers",
+            f"a non-empty tuple of distinct names from {TIERS}, in that order",
+        )
+        check_team(self, "auction_v0")
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
         need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
         need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")

@@ -49,13 +49,27 @@ that would overdraw the budget is never made.
   (``last_speaker``: the most recent broadcast, falling back to the majority when nobody spoke;
   ``confidence``: the draft with the highest mean log-probability).
 - ``stop_on_consensus=True``; ``task="arithmetic"`` (``gsm8k``, ``mmlu``, ... or a TaskSource) with
-  ``task_kwargs``; ``backend="simulated"`` (or a Backend) with ``backend_kwargs``.
+  ``task_kwargs`` (``task="split_facts"``: information asymmetry, each bidder's prompt holds
+  only its share of the item's facts and it learns the facts of every broadcast it hears,
+  :mod:`econ_env.tasks.split_facts`); ``backend="simulated"`` (or a Backend) with
+  ``backend_kwargs``.
 - ``invalid_action="raise"`` (or ``"silence"``: a masked discrete action counts as silence).
+- ``team=None``: heterogeneous bidders (:mod:`econ_env.core.team`): a preset (``"one_expert"``,
+  ``"uniform"``, ``"spread"``) or one mapping per bidder with optional ``skill`` (its simulated
+  logit skill), ``model`` (a backend spec string answering that bidder; the others use
+  ``backend``) and ``system_prompt`` (appended to that bidder's system message).
 - ``render_mode=None`` (``"ansi"`` returns the transcript as text, ``"human"`` prints it);
   ``info_text=False`` (``True`` merges each bidder's text into ``infos``).
 - Sizes are bounded: ``n_agents`` ≤ 256, ``budget`` and ``round_cap`` ≤ 10⁹, ``max_rounds`` ≤
   10,000, ``max_draft_tokens`` ≤ 32,768; numpy integers and floats are accepted wherever ints and
   floats are.
+- ``tiers=("full",)``: DALA's tiered messages, a subset of ``("full", "summary", "keywords")``
+  in that order. Every draft and revision is also rewritten as each non-full tier by one batched
+  compression call (ledger role ``compress``: generated tokens, billed only when that tier is
+  broadcast; caps ``max_draft_tokens // 3`` and ``// 8``); a bidder bids per tier, VCG solves a
+  multiple-choice knapsack (at most one tier per bidder) and every other mechanism takes each
+  bidder's highest-bid tier (:mod:`econ_env.envs.auction.tiers`); a winner pays its bid prompt
+  once per draft and its tier's completion tokens, and its broadcast is the tier's text.
 - ``max_cycles``: alias of ``max_rounds`` (PettingZoo convention).
 
 ### Observation
@@ -68,7 +82,11 @@ price, whether the own draft can still be broadcast (unspoken and affordable), o
 last round's speakers (n), agent id one-hot (n), and 8 task features. With
 ``action_type="discrete"`` the observation is ``{"observation": <that vector>, "action_mask":
 int8 (bid_levels,)}``; bid levels above silence are masked when the own draft cannot be
-broadcast. Text never enters the observation.
+broadcast. With several ``tiers``, ``tier_lengths`` (each tier's tokens / max_draft_tokens)
+and ``tier_affordable`` (n_tiers entries each) are appended after the task features, and the
+mask has one entry per (tier, level). With ``task="split_facts"`` one more entry,
+``facts_known`` (the fraction of the item's facts the bidder knows), is appended at the very end.
+Text never enters the observation.
 
 ### Infos
 
@@ -77,7 +95,9 @@ learners can stack them): the shared keys of :mod:`econ_env.envs.observe` (``rou
 ``billed_tokens``, ``generated_tokens``, ``remaining_budget``, ``agent_billed_tokens``,
 ``agent_generated_tokens``, ``game_over``, ``correct``, ``stop_code`` and, with discrete
 actions, ``action_mask``), then ``spoke`` (the bidder broadcast last round), ``bid`` (its last
-bid in [0, 1]) and ``price`` (the last clearing price). Text is
+bid in [0, 1]) and ``price`` (the last clearing price); with ``task="split_facts"`` also
+``facts_known`` (float); with several ``tiers`` also ``tier`` (int: the tier index the bidder
+broadcast last round, -1 if it did not speak). Text is
 ``env.unwrapped.text_info(agent)``: ``question``, ``draft``, ``answer``, ``heard`` (the
 broadcasts so far as ``(speaker, text)`` pairs) and, at the end, ``stop_reason``,
 ``final_answer`` and ``gold``; with ``info_text=True`` it is merged into ``infos[agent]``.
@@ -100,7 +120,11 @@ silence) and ``a[1:]`` is a belief vector mapped by :class:`econ_env.core.belief
 the temperature, top-p and repetition penalty of the bidder's next revision. Finite values
 outside [-1, 1] are clipped (Tianshou's multi-agent mode does not rescale); NaN, infinity or a
 wrong shape raise ``ValueError`` naming the agent. Discrete: ``Discrete(bid_levels)``; level 0 is
-silence and level ``k`` bids ``k / (bid_levels - 1)``.
+silence and level ``k`` bids ``k / (bid_levels - 1)``. With ``n_tiers = len(tiers) > 1``:
+continuous ``a ∈ [-1, 1]^(n_tiers + belief_dim)``, a bid ``(a[t] + 1) / 2`` per tier in config
+order (beliefs follow); discrete ``Discrete(1 + n_tiers · (bid_levels - 1))``: 0 is silence and
+``a >= 1`` bids ``level / (K - 1)`` on tier ``(a - 1) // (K - 1)`` with ``level = (a - 1) % (K -
+1) + 1`` (``K = bid_levels``); a masked (unaffordable) tier raises or is silence.
 
 ### Rewards
 
@@ -130,6 +154,8 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 from econ_env.core.spec import EnvSpec, describe, public_config
+from econ_env.core.team import public_team
+from econ_env.envs.auction.compress import n_discrete_actions
 from econ_env.envs.auction.config import AuctionConfig, make_config
 from econ_env.envs.auction.game import AuctionGame
 from econ_env.envs.auction.observation import AuctionObserver, ObsLayout
@@ -142,23 +168,27 @@ from econ_env.envs.base import (
     state_space_of,
 )
 from econ_env.envs.validation import env_kwargs
-from econ_env.llm.registry import make_backend
+from econ_env.llm.routed import config_backend
 from econ_env.tasks.registry import make_task
+from econ_env.tasks.split_facts import task_has_facts
 
 NAME = "auction_v0"
 
 
-def spec_of(cfg: AuctionConfig) -> EnvSpec:
-    """The public description of an auction_v0 env with config ``cfg`` (built without it)."""
+def spec_of(cfg: AuctionConfig, name: str = NAME) -> EnvSpec:
+    """The public description of an auction env with config ``cfg`` (built without it);
+    ``name``: its versioned name (``auction_v0`` or ``auction_v1``)."""
+    nt = len(cfg.tiers)
     if cfg.action_type == "discrete":
-        act: spaces.Space = spaces.Discrete(cfg.bid_levels)
+        act: spaces.Space = spaces.Discrete(n_discrete_actions(nt, cfg.bid_levels))
     else:
-        act = spaces.Box(-1.0, 1.0, (1 + cfg.belief_dim,), dtype=np.float32)
-    layout = ObsLayout(cfg.n_agents)
+        act = spaces.Box(-1.0, 1.0, (nt + cfg.belief_dim,), dtype=np.float32)
+    layout = ObsLayout(cfg.n_agents, facts=task_has_facts(cfg.task), n_tiers=nt)
     obs, act = box_and_mask_spaces(layout.size, act)
     public = public_config(cfg)
+    public["team"] = public_team(cfg.team)
     public["reward"] = describe(cfg.reward_fn)
-    return EnvSpec(NAME, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
+    return EnvSpec(name, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
                    public)  # fmt: skip
 
 
@@ -172,10 +202,15 @@ def env_spec(config: AuctionConfig | None = None, **kwargs: Any) -> EnvSpec:
 
 class _AuctionSetup(GameEnvMixin):
     metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
+    defaults: ClassVar[dict[str, Any]] = {}
+    """Config overrides of this version, under the caller's keyword arguments (``auction_v1``'s
+    ``team="one_expert"``; none for auction_v0). Ignored when a config object is given."""
 
     def _setup(self, config: AuctionConfig | None, kwargs: dict[str, Any]) -> None:
+        if config is None and self.defaults:
+            kwargs = {**self.defaults, **kwargs}
         cfg = make_config(config, **env_kwargs(kwargs))
-        backend = make_backend(cfg.backend, **cfg.backend_kwargs)
+        backend = config_backend(cfg)  # routed per agent when cfg.team names models
         game = AuctionGame(cfg, backend, cfg.agents)
         self._init_game(
             config=cfg,
@@ -183,7 +218,7 @@ class _AuctionSetup(GameEnvMixin):
             backend=backend,
             game=game,
             observer=AuctionObserver(cfg),
-            spec=spec_of(cfg),
+            spec=spec_of(cfg, self.metadata["name"]),
             render=render_text,
         )
 

@@ -26,29 +26,40 @@ produced its draft, once per draft; a winner also pays its draft's completion to
 agents pay nothing. Every call is recorded in the ledger as *generated* tokens whether or not it
 is ever billed. A draft that has been broadcast cannot be broadcast again until its author has
 revised it after hearing someone else.
+
+Message tiers (``tiers``, :mod:`econ_env.envs.auction.compress`): each draft and revision call is
+followed, before anything is applied, by one batched compression call; a winner broadcasts (and
+pays the completion tokens of) the tier :func:`~econ_env.envs.auction.tiers.run_tiered_auction`
+chose, and a keywords broadcast carries no facts.
+
+On split-facts tasks (:mod:`econ_env.envs.knowledge`) each prompt holds the agent's own share
+of the facts, and every listener of a broadcast learns the speaker's known facts.
 """
 
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 
 from econ_env.core.beliefs import GenerationParams
 from econ_env.core.ledger import Role, TokenLedger
+from econ_env.core.team import AgentProfile, team_profiles
 from econ_env.core.transcript import Transcript
 from econ_env.envs.actions import box_action, discrete_action
-from econ_env.envs.auction import prompts
+from econ_env.envs.auction import compress, prompts
 from econ_env.envs.auction.config import AuctionConfig
-from econ_env.envs.auction.mechanism import AuctionResult, run_auction
-from econ_env.envs.auction.types import Bid, Draft, Heard, RoundRecord
+from econ_env.envs.auction.mechanism import AuctionResult
+from econ_env.envs.auction.revision import revision_requests
+from econ_env.envs.auction.signals import AuctionSignals
+from econ_env.envs.auction.tiers import run_tiered_auction
+from econ_env.envs.auction.types import Bid, Draft, RoundRecord
+from econ_env.envs.knowledge import FactKnowledge
 from econ_env.envs.types import RoundOutcome
 from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.tasks.answers import check_answer, extract_answer, normalize_answer
 from econ_env.tasks.base import TaskItem
 
 
-class AuctionGame:
+class AuctionGame(AuctionSignals):
     """State and rules of one auction_v0 episode."""
 
     def __init__(self, config: AuctionConfig, backend: Backend, agents: list[str]) -> None:
@@ -57,6 +68,7 @@ class AuctionGame:
         self.agents = agents
         self.n = len(agents)
         self.reward = config.reward_fn
+        self.team = team_profiles(config) or (AgentProfile(),) * self.n  # heterogeneous agents
         self.ledger = TokenLedger(config.budget)
         self.transcript = Transcript()
         self.item: TaskItem | None = None
@@ -72,6 +84,8 @@ class AuctionGame:
         self.final_answer: str | None = None
         self.correct = False
         self.revised = False
+        self.last_tiers: tuple[int, ...] = (-1,) * self.n  # tier each agent broadcast last round
+        self.knowledge = FactKnowledge(None, self.n)
 
     # ------------------------------------------------------------------ episode start
     def start(self, item: TaskItem, rng: np.random.Generator) -> None:
@@ -79,6 +93,7 @@ class AuctionGame:
         self.ledger.reset()
         self.transcript.clear()
         self.item = item
+        self.knowledge = FactKnowledge(item, self.n)
         self.round = 0
         self.history = []
         self.prev_bids = [0.0] * self.n
@@ -91,13 +106,26 @@ class AuctionGame:
         neutral = self.config.beliefs.to_params(None)
         self.params = [neutral] * self.n
         requests = [
-            self._request(i, prompts.draft_messages(a, self.n, item), Role.DRAFT, None, (), rng)
+            self.request(
+                i,
+                prompts.draft_messages(
+                    a, self.n, item, index=i, system_prompt=self.team[i].system_prompt
+                ),
+                Role.DRAFT,
+                None,
+                (),
+                rng,
+            )
             for i, a in enumerate(self.agents)
         ]
         self.drafts = [None] * self.n  # type: ignore[list-item]
-        self._absorb(list(range(self.n)), requests, Role.DRAFT)
+        self.last_tiers = (-1,) * self.n
+        who = list(range(self.n))
+        completions = generate_checked(self.backend, requests)
+        compressed = compress.generate(self, who, requests, completions, rng)
+        self._absorb(who, requests, Role.DRAFT, completions, compressed)
 
-    def _request(
+    def request(
         self,
         i: int,
         messages: tuple[dict[str, str], ...],
@@ -105,8 +133,13 @@ class AuctionGame:
         own: str | None,
         heard: tuple[str, ...],
         rng: np.random.Generator,
+        known: frozenset[int] | None = None,
+        heard_tiers: tuple[str, ...] = (),
     ) -> GenRequest:
+        """Agent ``i``'s request; ``known``: the fact indices it knows when writing it (default:
+        its current known set)."""
         p = self.params[i]
+        facts = self.knowledge.known[i] if known is None else known
         return GenRequest(
             messages=messages,
             max_tokens=self.config.max_draft_tokens,
@@ -114,7 +147,17 @@ class AuctionGame:
             top_p=p.top_p,
             repetition_penalty=p.repetition_penalty,
             seed=int(rng.integers(2**31 - 1)),
-            hints=SimHints(self.item, role, i, own, heard),
+            hints=SimHints(
+                self.item,
+                role,
+                i,
+                own,
+                heard,
+                facts_known=self.knowledge.fraction_of(facts),
+                learned=self.knowledge.learned(i, facts),
+                skill=self.team[i].skill,
+                heard_tiers=heard_tiers,
+            ),
         )
 
     def _absorb(
@@ -123,9 +166,10 @@ class AuctionGame:
         requests: list[GenRequest],
         role: Role,
         completions: list[Completion] | None = None,
+        compressed: list[Completion] | None = None,
     ) -> None:
         """Make the completions of ``requests`` (generated now, in one batched call, unless
-        given) the drafts of agents ``who``."""
+        given) the drafts of agents ``who``; ``compressed``: their tier compressions."""
         if completions is None:
             completions = generate_checked(self.backend, requests)
         assert self.item is not None
@@ -150,40 +194,16 @@ class AuctionGame:
                 tokens=c.completion_tokens,
                 answer=answer,
             )
-
-    # ------------------------------------------------------------------ public signals
-    def answer_counts(self) -> Counter[str | None]:
-        return Counter(d.answer for d in self.drafts)
-
-    def plurality(self) -> str | None:
-        """The most common non-empty draft answer (ties: the one held by the lowest index)."""
-        counts = self.answer_counts()
-        best, best_n = None, 0
-        for d in self.drafts:
-            if d.answer is not None and counts[d.answer] > best_n:
-                best, best_n = d.answer, counts[d.answer]
-        return best
-
-    def bid_cost(self, i: int) -> int:
-        """Tokens agent ``i`` would be billed for bidding with its current draft."""
-        d = self.drafts[i]
-        return 0 if d.prompt_billed else d.completion.prompt_tokens
-
-    def can_speak(self, i: int) -> bool:
-        """Whether agent ``i``'s draft could win this round on its own (unspoken and affordable)."""
-        d = self.drafts[i]
-        if d.spoken:
-            return False
-        cap = self.ledger.remaining - self.bid_cost(i)
-        if self.config.round_cap is not None:
-            cap = min(cap, self.config.round_cap)
-        return d.completion.completion_tokens <= cap
+        compress.attach(self, who, compressed or [])
+        self.knowledge.completed(who)
 
     # ------------------------------------------------------------------ actions
     def decode_action(self, index: int, action: object) -> Bid:
         """Validate and decode agent ``index``'s action (nothing changes; ``ValueError`` naming
         the agent and the allowed values for an invalid one)."""
         cfg, agent = self.config, self.agents[index]
+        if len(cfg.tiers) > 1:
+            return compress.decode_action(self, index, action)
         if cfg.action_type == "discrete":
             level = discrete_action(agent, action, cfg.bid_levels)
             if level > 0 and not self.can_speak(index):
@@ -212,7 +232,7 @@ class AuctionGame:
             if a.params is not None:
                 self.params[i] = a.params
         try:
-            result, billed = self.settle(np.array([a.bid for a in actions]), rng)
+            result, billed = self.settle(compress.bid_array(actions, len(cfg.tiers)), rng)
         except BaseException:
             self.params = old_params
             raise
@@ -246,7 +266,9 @@ class AuctionGame:
         """
         cfg = self.config
         drafts = self.drafts
-        bid_list = [0.0 if d.spoken else float(b) for d, b in zip(drafts, bids, strict=True)]
+        offers = np.array(bids, dtype=np.float64).reshape(self.n, -1)  # (n, n_tiers)
+        offers[[d.spoken for d in drafts]] = 0.0
+        bid_list = offers.max(axis=1).tolist()
         bid_charges = {
             i: self.bid_cost(i) for i, b in enumerate(bid_list) if b > 0.0 and b >= cfg.reserve
         }
@@ -259,54 +281,65 @@ class AuctionGame:
         cap = remaining - total_bid
         if cfg.round_cap is not None:
             cap = min(cap, cfg.round_cap)
-        lengths = [d.completion.completion_tokens for d in drafts]
+        lengths = np.array([self.tier_lengths(i) for i in range(self.n)], dtype=np.int64)
         rng_state = rng.bit_generator.state
-        result = run_auction(
+        tiered = run_tiered_auction(
             cfg.mechanism,
-            np.array(bid_list),
-            np.array(lengths, dtype=np.int64),
+            offers,
+            lengths,
             rng=rng,
             reserve=cfg.reserve,
             cap=cap,
             top_k=cfg.top_k,
             temperature=cfg.softmax_temperature,
         )
+        result = tiered.result
+        sent = {w: self.message(w, tiered.tier_of[w]) for w in result.winners}
         revision = None
+        known = self.knowledge.after_broadcast(  # a keywords message carries no facts
+            result.winners, [sent[w].tier for w in result.winners]
+        )
         if not (cfg.stop_on_consensus and self.consensus()) and self.round + 1 < cfg.max_rounds:
             try:
-                who, requests = self._revision_requests(result.winners, rng)
+                who, requests = revision_requests(self, result.winners, rng, known, sent)
                 if who:
-                    revision = (who, requests, generate_checked(self.backend, requests))
+                    done = generate_checked(self.backend, requests)
+                    revision = (who, requests, done,
+                                compress.generate(self, who, requests, done, rng))  # fmt: skip
             except BaseException:
                 rng.bit_generator.state = rng_state
                 raise
-        charges = [(i, Role.BID, tokens) for i, tokens in bid_charges.items() if tokens]
-        charges += [(i, Role.BROADCAST, lengths[i]) for i in result.winners]
+        charges = [
+            (i, Role.BID, tokens, drafts[i].call_index)
+            for i, tokens in bid_charges.items()
+            if tokens
+        ]
+        charges += [
+            (i, Role.BROADCAST, sent[i].completion.completion_tokens, sent[i].call_index)
+            for i in result.winners
+        ]
         if charges:
             self.ledger.charge_many(
-                [
-                    (self.agents[i], role, tokens, drafts[i].call_index, self.round)
-                    for i, role, tokens in charges
-                ]
+                [(self.agents[i], role, n, ref, self.round) for i, role, n, ref in charges]
             )
-        for i, _, tokens in charges:
+        for i, _, tokens, _ in charges:
             billed[i] += tokens
         for i in bid_charges:
             drafts[i].prompt_billed = True
         messages = []
         for i in result.winners:
-            d = drafts[i]
+            d, m = drafts[i], sent[i]
             d.spoken = True
-            self.spoke[i].add(d.answer)
+            self.spoke[i].add(m.answer)
             self.transcript.add(
                 self.round,
                 self.agents[i],
                 Role.BROADCAST.value,
-                d.text,
-                tokens=d.completion.completion_tokens,
-                answer=d.answer,
+                m.text,
+                tokens=m.completion.completion_tokens,
+                answer=m.answer,
             )
-            messages.append((self.agents[i], d.text))
+            messages.append((self.agents[i], m.text))
         payments = result.payments.tolist()
         self.history.append(
             RoundRecord(
@@ -317,54 +350,19 @@ class AuctionGame:
                 float(result.clearing_price),
                 int(billed.sum()),
                 tuple(messages),
+                tiered.tier_of if len(cfg.tiers) > 1 else (),
             )
         )
+        self.last_tiers = tiered.tier_of
         self.prev_bids = bid_list
         self.last_winners = result.winners
         self.last_price = float(result.clearing_price)
         self.round += 1
         self.revised = revision is not None
+        self.knowledge.apply(known)
         if revision is not None:
-            self._absorb(revision[0], revision[1], Role.REVISE, revision[2])
+            self._absorb(revision[0], revision[1], Role.REVISE, revision[2], revision[3])
         return result, billed
-
-    def _revision_requests(
-        self, winners: tuple[int, ...], rng: np.random.Generator
-    ) -> tuple[list[int], list[GenRequest]]:
-        """Requests of the agents that heard someone else's broadcast among ``winners``.
-
-        That is every non-winner, and also each winner when several agents spoke (so with
-        ``top_k = n_agents`` everyone speaks and revises every round: multi-agent debate). A
-        sole winner heard nothing new and keeps its (now spoken) draft.
-        """
-        assert self.item is not None
-        spoken = [
-            Heard(self.agents[w], self.drafts[w].text, self.drafts[w].answer) for w in winners
-        ]
-        who, requests = [], []
-        for i, agent in enumerate(self.agents):
-            heard_msgs = [m for m in spoken if m.speaker != agent]
-            if not heard_msgs:
-                continue
-            d = self.drafts[i]
-            messages = prompts.revise_messages(agent, self.n, self.item, d.text, heard_msgs)
-            heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
-            who.append(i)
-            requests.append(self._request(i, messages, Role.REVISE, d.answer, heard, rng))
-        return who, requests
-
-    def consensus(self) -> bool:
-        """All drafts carry the same (non-empty) answer."""
-        first = self.drafts[0].answer
-        return first is not None and all(d.answer == first for d in self.drafts)
-
-    def budget_left_for_a_message(self) -> bool:
-        """Whether the budget can still pay some current draft's bid prompt and broadcast."""
-        remaining = self.ledger.remaining
-        return any(
-            self.bid_cost(i) + d.completion.completion_tokens <= remaining
-            for i, d in enumerate(self.drafts)
-        )
 
     # ------------------------------------------------------------------ the end
     def finish(self, reason: str) -> bool:

@@ -18,6 +18,17 @@ index  name              meaning
 ..     task              8 entries: ``econ_env.tasks.features.task_features``
 =====  ================  ==============================================================
 
+With several message tiers (``tiers``, :mod:`econ_env.envs.auction.compress`) two fields
+are appended after ``task``: ``tier_lengths`` (n_tiers entries: each tier's completion tokens /
+max_draft_tokens) and ``tier_affordable`` (n_tiers entries: 1 if that tier's message can be
+broadcast this round); ``infos`` then get an int ``tier`` (the tier index the bidder broadcast
+last round, -1 if it did not speak).
+
+On tasks with split facts (``task="split_facts"``, :mod:`econ_env.tasks.split_facts`) one more
+scalar field, :data:`FACTS_FIELD` ``facts_known`` (the fraction of the item's facts the bidder
+knows: its own share plus what it heard in broadcasts), is appended at the very end, and
+``infos`` get a float ``facts_known`` key; otherwise the layout is exactly the table.
+
 The table is :data:`FIELDS`, from which :class:`AuctionObserver` writes the vectors (by field
 name) and the documentation prints it. The "plurality" and "distinct answers" statistics are
 public signals the auctioneer announces (how many different answers are on the table and
@@ -39,14 +50,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from econ_env.core.layout import FieldSpec, Layout
+from econ_env.envs.auction.compress import discrete_mask
 from econ_env.envs.observe import add_agent_totals, shared_info, shared_text
 from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
+from econ_env.tasks.split_facts import task_has_facts
 
 if TYPE_CHECKING:
     from econ_env.envs.auction.config import AuctionConfig
     from econ_env.envs.auction.game import AuctionGame
 
-__all__ = ["FIELDS", "SCALARS", "AuctionObserver", "ObsLayout", "confidence_of", "entropy_feature"]
+__all__ = [
+    "FACTS_FIELD",
+    "FIELDS",
+    "SCALARS",
+    "AuctionObserver",
+    "ObsLayout",
+    "confidence_of",
+    "entropy_feature",
+]
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("budget_left", 1, "remaining billed budget / budget"),
@@ -71,13 +92,28 @@ FIELDS: tuple[FieldSpec, ...] = (
 
 SCALARS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.size == 1)
 
+FACTS_FIELD = FieldSpec(
+    "facts_known", 1, "fraction of the item's facts the bidder knows (split-facts tasks only)"
+)
+"""The field appended at the end of the vector on tasks with split facts."""
+
+TIER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("tier_lengths", "n_tiers", "n_tiers entries: each tier's tokens / max_draft_tokens"),
+    FieldSpec("tier_affordable", "n_tiers", "n_tiers entries: 1 if that tier's message fits"),
+)
+"""The fields appended (before ``facts_known``) with several message tiers."""
+
 
 class ObsLayout(Layout):
     """The layout of auction_v0's observation vector for ``n_agents`` bidders."""
 
-    def __init__(self, n_agents: int) -> None:
+    def __init__(self, n_agents: int, *, facts: bool = False, n_tiers: int = 1) -> None:
         self.n_agents = int(n_agents)
-        layout = Layout.build(FIELDS, {"n_agents": self.n_agents})
+        self.facts = bool(facts)
+        self.n_tiers = int(n_tiers)
+        specs = FIELDS + (TIER_FIELDS if self.n_tiers > 1 else ())
+        specs = (*specs, FACTS_FIELD) if self.facts else specs
+        layout = Layout.build(specs, {"n_agents": self.n_agents, "n_tiers": self.n_tiers})
         super().__init__(layout.fields)
 
     @property
@@ -108,7 +144,9 @@ class AuctionObserver:
 
     def __init__(self, config: AuctionConfig) -> None:
         self.config = config
-        self.layout = ObsLayout(config.n_agents)
+        self.facts = task_has_facts(config.task)
+        self.n_tiers = len(config.tiers)
+        self.layout = ObsLayout(config.n_agents, facts=self.facts, n_tiers=self.n_tiers)
         self._identity = np.eye(config.n_agents, dtype=np.float32)
         self._task = np.zeros(TASK_FEATURE_DIM, dtype=np.float32)
 
@@ -125,30 +163,35 @@ class AuctionObserver:
         comps = [d.completion for d in game.drafts]
         speakers = np.zeros(n, dtype=np.float32)
         speakers[list(game.last_winners)] = 1.0
-        rows = self.layout.assemble(
-            {
-                "budget_left": game.ledger.remaining / cfg.budget,
-                "round": min(game.round / cfg.max_rounds, 1.0),
-                "draft_length": [
-                    min(c.completion_tokens / cfg.max_draft_tokens, 1.0) for c in comps
-                ],
-                "confidence": [confidence_of(c.mean_logprob) for c in comps],
-                "entropy": [entropy_feature(c.mean_entropy) for c in comps],
-                "agrees_plurality": [
-                    d.answer is not None and d.answer == plural for d in game.drafts
-                ],
-                "distinct_answers": len(game.answer_counts()) / n,
-                "last_price": min(max(game.last_price, 0.0), 1.0),
-                "affordable": speak,
-                "prev_bid": game.prev_bids,
-                "last_speakers": speakers,
-                "agent_id": self._identity,
-                "task": self._task,
-            },
-            n,
-        )
+        values: dict[str, Any] = {
+            "budget_left": game.ledger.remaining / cfg.budget,
+            "round": min(game.round / cfg.max_rounds, 1.0),
+            "draft_length": [min(c.completion_tokens / cfg.max_draft_tokens, 1.0) for c in comps],
+            "confidence": [confidence_of(c.mean_logprob) for c in comps],
+            "entropy": [entropy_feature(c.mean_entropy) for c in comps],
+            "agrees_plurality": [d.answer is not None and d.answer == plural for d in game.drafts],
+            "distinct_answers": len(game.answer_counts()) / n,
+            "last_price": min(max(game.last_price, 0.0), 1.0),
+            "affordable": speak,
+            "prev_bid": game.prev_bids,
+            "last_speakers": speakers,
+            "agent_id": self._identity,
+            "task": self._task,
+        }
+        if self.n_tiers > 1:
+            fits = [game.tier_fits(i) for i in range(n)]
+            values["tier_lengths"] = np.array(
+                [[min(k / cfg.max_draft_tokens, 1.0) for k in game.tier_lengths(i)]
+                 for i in range(n)], dtype=np.float32
+            )  # fmt: skip
+            values["tier_affordable"] = np.array(fits, dtype=np.float32)
+        if self.facts:
+            values["facts_known"] = game.knowledge.fractions()
+        rows = self.layout.assemble(values, n)
         masks = None
-        if cfg.action_type == "discrete":
+        if cfg.action_type == "discrete" and self.n_tiers > 1:
+            masks = [discrete_mask(game.tier_fits(i), cfg.bid_levels) for i in range(n)]
+        elif cfg.action_type == "discrete":
             masks = [np.ones(cfg.bid_levels, dtype=np.int8) for _ in range(n)]
             for i in range(n):
                 masks[i][1:] = speak[i]
@@ -166,6 +209,10 @@ class AuctionObserver:
             info["spoke"] = i in winners
             info["bid"] = float(game.prev_bids[i])
             info["price"] = float(game.last_price)
+            if self.n_tiers > 1:
+                info["tier"] = int(game.last_tiers[i])
+            if self.facts:
+                info["facts_known"] = float(game.knowledge.fraction(i))
             out.append(info)
         add_agent_totals(out, game.agents, game.ledger)
         return out

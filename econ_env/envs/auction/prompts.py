@@ -3,6 +3,11 @@
 Prompts are plain chat messages so every backend (simulated, transformers, OpenAI-compatible)
 sees the same conversation. ``PROMPT_VERSION`` changes whenever the wording changes, so cached
 completions and benchmark submissions can name the prompts they were made with.
+
+On tasks whose items carry facts (:mod:`econ_env.tasks.split_facts`) the user message holds the
+question followed by the agent's own share of the facts
+(:func:`~econ_env.tasks.split_facts.share_question`), so ``index`` (the agent's seat) is
+required then; prompts of items without facts are unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Sequence
 
 from econ_env.core.transcript import Message as TranscriptMessage
 from econ_env.tasks.base import TaskItem
+from econ_env.tasks.split_facts import item_facts, share_question
 
 PROMPT_VERSION = "auction-v0.1"
 
@@ -21,16 +27,39 @@ _SYSTEM = (
 _CHOICE_HINT = " Answer with the letter of one option."
 
 
-def _system(agent: str, n_agents: int, item: TaskItem) -> dict[str, str]:
+def _system(
+    agent: str, n_agents: int, item: TaskItem, system_prompt: str | None = None
+) -> dict[str, str]:
     text = _SYSTEM.format(agent=agent, n=n_agents)
     if item.kind == "choice":
         text += _CHOICE_HINT
+    if system_prompt is not None:  # the agent's own addition (a heterogeneous ``team``)
+        text += "\n\n" + system_prompt
     return {"role": "system", "content": text}
 
 
-def draft_messages(agent: str, n_agents: int, item: TaskItem) -> tuple[dict[str, str], ...]:
-    """Messages for an agent's first draft."""
-    return (_system(agent, n_agents, item), {"role": "user", "content": item.question})
+def _question(n_agents: int, item: TaskItem, index: int | None) -> str:
+    if not item_facts(item):
+        return item.question
+    if index is None:
+        raise ValueError(f"item {item.id!r} has facts: pass index= (the agent's seat)")
+    return share_question(item, index, n_agents)
+
+
+def draft_messages(
+    agent: str,
+    n_agents: int,
+    item: TaskItem,
+    *,
+    index: int | None = None,
+    system_prompt: str | None = None,
+) -> tuple[dict[str, str], ...]:
+    """Messages for an agent's first draft (``index``: its seat, needed for items with facts;
+    ``system_prompt``: appended to the system message as ``"\\n\\n" + system_prompt``)."""
+    return (
+        _system(agent, n_agents, item, system_prompt),
+        {"role": "user", "content": _question(n_agents, item, index)},
+    )
 
 
 def revise_messages(
@@ -39,12 +68,16 @@ def revise_messages(
     item: TaskItem,
     own_draft: str,
     heard: Sequence[TranscriptMessage],
+    *,
+    index: int | None = None,
+    system_prompt: str | None = None,
 ) -> tuple[dict[str, str], ...]:
-    """Messages for a revision after hearing the broadcasts in ``heard``."""
+    """Messages for a revision after hearing the broadcasts in ``heard`` (``index``: the
+    agent's seat, needed for items with facts; ``system_prompt`` as in :func:`draft_messages`)."""
     shared = "\n\n".join(f"[{m.speaker}] {m.text}" for m in heard)
     return (
-        _system(agent, n_agents, item),
-        {"role": "user", "content": item.question},
+        _system(agent, n_agents, item, system_prompt),
+        {"role": "user", "content": _question(n_agents, item, index)},
         {"role": "assistant", "content": own_draft},
         {
             "role": "user",

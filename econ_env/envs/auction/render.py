@@ -1,6 +1,7 @@
 """Text rendering of an auction_v0 episode: a readable round-by-round transcript.
 
-Shows the question, each round's bids, winners, clearing price, billed tokens and the broadcast
+Shows the question, each round's bids, winners (with the tier each broadcast when there are
+several ``tiers``), clearing price, billed tokens and the broadcast
 messages, then the ending (stop reason, final answer, gold, billed and generated totals).
 """
 
@@ -32,7 +33,10 @@ def render_text(game: AuctionGame, config: AuctionConfig) -> str:
         bids = "  ".join(f"{game.agents[i]}={b:.2f}" for i, b in enumerate(r.bids))
         lines.append(f"round {r.round + 1}: bids {bids}")
         if r.winners:
-            who = ", ".join(game.agents[i] for i in r.winners)
+            who = ", ".join(
+                game.agents[i] + (f" ({config.tiers[r.tiers[i]]})" if r.tiers else "")
+                for i in r.winners
+            )
             pay = ", ".join(f"{r.payments[i]:.2f}" for i in r.winners)
             lines.append(
                 f"  winner(s) {who} | price {r.clearing_price:.2f} | paid {pay} | "

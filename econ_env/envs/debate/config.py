@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from econ_env.core.beliefs import BeliefMap
+from econ_env.core.team import check_team
 from econ_env.envs.debate.reward import DebateReward
 from econ_env.envs.validation import (
     MAX_AGENTS,
@@ -74,6 +75,12 @@ class DebateConfig:
         info_text: also put each agent's text (question, drafts, answers, what it heard, the
             ending) into ``infos[agent]``; by default infos are numeric only and the text is
             ``env.unwrapped.text_info(agent)`` (see :mod:`econ_env.envs.observe`).
+        team: heterogeneous executors (:mod:`econ_env.core.team`): ``None`` (default: every
+            executor alike), a preset name (``one_expert``, ``uniform``, ``spread``) or a list
+            of ``n_agents`` mappings with optional keys ``skill`` (simulated logit skill of the
+            executor; the coordinator keeps ``coordinator_skill``), ``model`` (a backend spec
+            string answering that executor) and ``system_prompt`` (appended to that executor's
+            system message).
     """
 
     n_agents: int = 3
@@ -102,6 +109,7 @@ class DebateConfig:
     render_mode: str | None = None
     info_text: bool = False
     reward: DebateReward | None = None
+    team: Any = None
 
     def __post_init__(self) -> None:
         normalise_numbers(self)
@@ -174,6 +182,7 @@ class DebateConfig:
         for name in ("alpha_al", "alpha_ts", "alpha_cc", "cost_weight"):
             need(is_real(getattr(self, name)) and getattr(self, name) >= 0, name, "a float >= 0")
         need(isinstance(self.info_text, bool), "info_text", "True or False")
+        check_team(self, "debate_v0")
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")
         need(isinstance(self.backend_kwargs, dict), "backend_kwargs", "a dict")
         need(isinstance(self.beliefs, BeliefMap), "beliefs", "a BeliefMap")

@@ -54,10 +54,19 @@ generated tokens only. ``infos`` carries both totals.
   and torch/transformers are installed, else a hashed n-gram embedder; ``"minilm"``,
   ``"hashed"``, ``"answer"`` (answer identity, as the batched debate) or an object); the name
   in use is ``env.unwrapped.text_info(agent)["embedder"]``.
-- ``task="arithmetic"`` with ``task_kwargs``; ``backend="simulated"`` with ``backend_kwargs``;
+- ``task="arithmetic"`` with ``task_kwargs`` (``task="split_facts"``: information asymmetry,
+  each executor's prompt holds only its share of the item's facts, a commitment carries the
+  facts of the executors whose answers its coordinator read, and executors learn them from the
+  commitment they read next round, :mod:`econ_env.tasks.split_facts`); ``backend="simulated"``
+  with ``backend_kwargs``;
   ``beliefs`` (a BeliefMap); ``render_mode=None`` / ``"ansi"`` / ``"human"``;
   ``info_text=False`` (``True`` merges each executor's text into ``infos``);
   ``max_cycles``: alias of ``max_rounds``.
+- ``team=None``: heterogeneous executors (:mod:`econ_env.core.team`): a preset
+  (``"one_expert"``, ``"uniform"``, ``"spread"``) or one mapping per executor with optional
+  ``skill`` (its simulated logit skill; the coordinator keeps ``coordinator_skill``), ``model``
+  (a backend spec string answering that executor; the others and the coordinators use
+  ``backend``) and ``system_prompt`` (appended to that executor's system message).
 - Sizes are bounded: ``n_agents`` ≤ 256, ``budget`` ≤ 10⁹, ``max_rounds`` ≤ 10,000, token caps
   ≤ 32,768; numpy integers and floats are accepted wherever ints and floats are.
 
@@ -71,7 +80,8 @@ share of peers agreeing with the commitment, the number of distinct answers / n,
 the own group's local commitment, whether the commitment changed, the own previous belief
 (mapped to [0, 1]), agent id one-hot and 8 task features. With ``action_type="discrete"`` it is
 ``{"observation": <vector>, "action_mask": int8 (len(presets),)}`` (every preset is always
-allowed).
+allowed). With ``task="split_facts"`` one more entry, ``facts_known`` (the fraction of the item's
+facts the executor knows), is appended at the very end.
 
 ### Infos
 
@@ -82,7 +92,8 @@ learners can stack them): the shared keys of :mod:`econ_env.envs.observe` (``rou
 actions, ``action_mask``), then the last round's ``strategy_tokens``, ``strategy_truncated``,
 ``commitment_changed``, the executor's generation parameters (``temperature``, ``top_p``,
 ``repetition_penalty``), its reward components (``reward_ts``, ``reward_al``, ``reward_cc``,
-``reward_cost``, ``reward_total``) and ``agrees_commitment`` (0 before the first round). Text is
+``reward_cost``, ``reward_total``) and ``agrees_commitment`` (0 before the first round); with
+``task="split_facts"`` also ``facts_known`` (float). Text is
 ``env.unwrapped.text_info(agent)``: ``question``, ``strategy``, ``answer_text``, ``answer``,
 ``commitment``, ``commitment_answer``, ``local_commitment`` and its answer (own group, when
 ``groups >= 2``), ``embedder`` and, at the end, ``stop_reason``, ``final_answer`` and ``gold``;
@@ -137,6 +148,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 from econ_env.core.spec import EnvSpec, describe, public_config
+from econ_env.core.team import public_team
 from econ_env.envs.base import (
     GameEnvMixin,
     RoundBasedEnv,
@@ -150,23 +162,26 @@ from econ_env.envs.debate.observation import DebateObserver, DebateObsLayout
 from econ_env.envs.debate.render import render_text
 from econ_env.envs.validation import env_kwargs
 from econ_env.llm.embeddings import make_embedder
-from econ_env.llm.registry import make_backend
+from econ_env.llm.routed import config_backend
 from econ_env.tasks.registry import make_task
+from econ_env.tasks.split_facts import task_has_facts
 
 NAME = "debate_v0"
 
 
-def spec_of(cfg: DebateConfig) -> EnvSpec:
-    """The public description of a debate_v0 env with config ``cfg`` (built without it)."""
+def spec_of(cfg: DebateConfig, name: str = NAME) -> EnvSpec:
+    """The public description of a debate env with config ``cfg`` (built without it);
+    ``name``: its versioned name."""
     if cfg.action_type == "discrete":
         act: spaces.Space = spaces.Discrete(len(cfg.presets))
     else:
         act = spaces.Box(-1.0, 1.0, (cfg.belief_dim,), dtype=np.float32)
-    layout = DebateObsLayout(cfg.n_agents, cfg.belief_dim)
+    layout = DebateObsLayout(cfg.n_agents, cfg.belief_dim, facts=task_has_facts(cfg.task))
     obs, act = box_and_mask_spaces(layout.size, act)
     public = public_config(cfg)
+    public["team"] = public_team(cfg.team)
     public["reward"] = describe(cfg.reward_fn)
-    return EnvSpec(NAME, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
+    return EnvSpec(name, tuple(cfg.agents), obs, act, state_space_of(cfg.n_agents, obs), layout,
                    public)  # fmt: skip
 
 
@@ -181,9 +196,15 @@ def env_spec(config: DebateConfig | None = None, **kwargs: Any) -> EnvSpec:
 class _DebateSetup(GameEnvMixin):
     metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
 
+    defaults: ClassVar[dict[str, Any]] = {}
+    """Config overrides of this version, under the caller's keyword arguments (none for
+    debate_v0). Ignored when a config object is given."""
+
     def _setup(self, config: DebateConfig | None, kwargs: dict[str, Any]) -> None:
+        if config is None and self.defaults:
+            kwargs = {**self.defaults, **kwargs}
         cfg = make_config(config, **env_kwargs(kwargs))
-        backend = make_backend(cfg.backend, **cfg.backend_kwargs)
+        backend = config_backend(cfg)  # routed per agent when cfg.team names models
         self.embedder = make_embedder(cfg.embedder)
         game = DebateGame(cfg, backend, self.embedder, cfg.agents)
         self._init_game(
@@ -192,7 +213,7 @@ class _DebateSetup(GameEnvMixin):
             backend=backend,
             game=game,
             observer=DebateObserver(cfg, self.embedder.name),
-            spec=spec_of(cfg),
+            spec=spec_of(cfg, self.metadata["name"]),
             render=render_text,
         )
 

@@ -16,6 +16,11 @@ ledger, transcript, history and the env's random generator are exactly as before
 round can be played again. Actions are decoded and validated by
 :meth:`DebateGame.decode_action` before anything is applied; :meth:`DebateGame.play_round`
 returns a :class:`~econ_env.envs.types.RoundOutcome` (rewards and the stop reason) to the envs.
+
+On split-facts tasks (:mod:`econ_env.envs.knowledge`) each executor's prompt holds its own share
+of the facts; a commitment carries the union of the facts known to the executors whose answers
+its coordinator read, and executors add the global commitment's facts when they read it in the
+next round (applied only with the round, like everything else).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections import Counter
 import numpy as np
 
 from econ_env.core.ledger import BudgetExceeded, Role, TokenLedger
+from econ_env.core.team import AgentProfile, team_profiles
 from econ_env.core.transcript import Transcript
 from econ_env.envs.actions import box_action, discrete_action
 from econ_env.envs.debate import convergence
@@ -38,6 +44,7 @@ from econ_env.envs.debate.prompts import (
 )
 from econ_env.envs.debate.reward import RewardBreakdown, similarity01
 from econ_env.envs.debate.types import RoundRecord
+from econ_env.envs.knowledge import FactKnowledge
 from econ_env.envs.types import RoundOutcome
 from econ_env.llm.base import Backend, Completion, GenRequest, SimHints, generate_checked
 from econ_env.llm.embeddings import Embedder
@@ -60,12 +67,14 @@ class DebateGame:
         self.n = len(agents)
         self.group = config.group_of()
         self.reward = config.reward_fn
+        self.team = team_profiles(config) or (AgentProfile(),) * self.n  # heterogeneous agents
         if config.action_type == "discrete":
             self._presets = np.zeros((len(config.presets), config.belief_dim))
             self._presets[:, 0] = [value for _, value in config.presets]
         self.ledger = TokenLedger(config.budget)
         self.transcript = Transcript()
         self.item: TaskItem | None = None
+        self.knowledge = FactKnowledge(None, self.n)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -78,6 +87,7 @@ class DebateGame:
         self.stop_reason: str | None = None
         self.final_answer: str | None = None
         self.correct = False
+        self.coordinator_known: frozenset[int] = frozenset()  # the last global commitment's
 
     # ------------------------------------------------------------------ reset
     def start(self, item: TaskItem, rng: np.random.Generator) -> None:
@@ -85,6 +95,7 @@ class DebateGame:
         self.ledger.reset()
         self.transcript.clear()
         self.item = item
+        self.knowledge = FactKnowledge(item, self.n)
         self._reset_state()
         cfg = self.config
         req = GenRequest(
@@ -92,7 +103,9 @@ class DebateGame:
             max_tokens=cfg.strategy_cap,
             temperature=cfg.beliefs.defaults.temperature,
             seed=int(rng.integers(2**31 - 1)),
-            hints=SimHints(item, Role.STRATEGY, -1),
+            hints=SimHints(
+                item, Role.STRATEGY, -1, facts_known=self.knowledge.fraction_of(frozenset())
+            ),
         )
         (c,) = generate_checked(self.backend, [req])
         self.strategy = c.text
@@ -161,10 +174,18 @@ class DebateGame:
         prev = self.history[-1] if self.history else None
         params = [cfg.beliefs.to_params(b) for b in beliefs]
         heard = (prev.commitment_answer,) if prev and prev.commitment_answer else ()
+        know = self.knowledge  # executors learn the facts the commitment they read carries
+        ex_known = [k | self.coordinator_known for k in know.known]
         ex_requests = [
             GenRequest(
                 messages=executor_messages(
-                    a, item, self.strategy, prev.commitment if prev else None
+                    a,
+                    item,
+                    self.strategy,
+                    prev.commitment if prev else None,
+                    system_prompt=self.team[i].system_prompt,
+                    index=i,
+                    n_agents=self.n,
                 ),
                 max_tokens=cfg.max_answer_tokens,
                 temperature=p.temperature,
@@ -172,7 +193,16 @@ class DebateGame:
                 repetition_penalty=p.repetition_penalty,
                 seed=int(rng.integers(2**31 - 1)),
                 belief=tuple(float(x) for x in beliefs[i]),
-                hints=SimHints(item, Role.ANSWER, i, prev.answers[i] if prev else None, heard),
+                hints=SimHints(
+                    item,
+                    Role.ANSWER,
+                    i,
+                    prev.answers[i] if prev else None,
+                    heard,
+                    skill=self.team[i].skill,
+                    facts_known=know.fraction_of(ex_known[i]),
+                    learned=know.learned(i, ex_known[i]),
+                ),
             )
             for i, (a, p) in enumerate(zip(self.agents, params, strict=True))
         ]
@@ -189,7 +219,10 @@ class DebateGame:
                 self.backend,
                 [
                     self._commit_request(
-                        [(self.agents[i], texts[i]) for i in m], [answers[i] for i in m], rng
+                        [(self.agents[i], texts[i]) for i in m],
+                        [answers[i] for i in m],
+                        rng,
+                        frozenset().union(*(ex_known[i] for i in m)),
                     )
                     for m in members
                 ],
@@ -201,7 +234,10 @@ class DebateGame:
         else:
             sources = list(zip(self.agents, texts, strict=True))
             heard_answers = answers
-        (com,) = generate_checked(self.backend, [self._commit_request(sources, heard_answers, rng)])
+        global_known = frozenset().union(*ex_known)  # a commitment carries what it read
+        (com,) = generate_checked(
+            self.backend, [self._commit_request(sources, heard_answers, rng, global_known)]
+        )
         calls.append((COORDINATOR, Role.COMMITMENT, com))
         commitment, commitment_answer = com.text, self._answer_of(com)
         emb = self.embedder.embed([*texts, commitment])
@@ -223,6 +259,9 @@ class DebateGame:
             self.ledger.record_many([{**s, "billed": 0, "note": note} for s in specs])
             self.finish("budget_exhausted")
             return None
+        know.apply(ex_known)
+        know.completed(range(self.n))
+        self.coordinator_known = global_known
         self.ledger.record(EMBEDDER, Role.EMBEDDING, embedding_tokens, 0, billed=0, round=t)
         own = [c.prompt_tokens + c.completion_tokens for c in ex]
         shared = sum(c.prompt_tokens + c.completion_tokens for _, _, c in calls[self.n :]) / self.n
@@ -287,7 +326,11 @@ class DebateGame:
         return record
 
     def _commit_request(
-        self, sources: list[tuple[str, str]], heard: list[str | None], rng: np.random.Generator
+        self,
+        sources: list[tuple[str, str]],
+        heard: list[str | None],
+        rng: np.random.Generator,
+        known: frozenset[int] = frozenset(),
     ) -> GenRequest:
         assert self.item is not None
         cfg = self.config
@@ -297,7 +340,11 @@ class DebateGame:
             temperature=cfg.beliefs.defaults.temperature,
             seed=int(rng.integers(2**31 - 1)),
             hints=SimHints(
-                self.item, Role.COMMITMENT, -1, heard=tuple(a for a in heard if a is not None)
+                self.item,
+                Role.COMMITMENT,
+                -1,
+                heard=tuple(a for a in heard if a is not None),
+                facts_known=self.knowledge.fraction_of(known),
             ),
         )
 

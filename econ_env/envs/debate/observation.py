@@ -21,6 +21,11 @@ index  name                   meaning
 ..     task                   8 entries: ``econ_env.tasks.features.task_features``
 =====  =====================  ============================================================
 
+On tasks with split facts (``task="split_facts"``, :mod:`econ_env.tasks.split_facts`) one more
+scalar field, :data:`FACTS_FIELD` ``facts_known`` (the fraction of the item's facts the executor
+knows: its own share plus what the commitments it read carried), is appended at the very end,
+and ``infos`` get a float ``facts_known`` key; otherwise the layout is exactly the table.
+
 The table is :data:`FIELDS`, from which :class:`DebateObserver` writes the vectors (by field
 name) and the documentation prints it. Before the first round the round statistics (8..13) and
 the previous belief are 0. The peer statistics are aggregates the coordinator announces; an
@@ -42,12 +47,14 @@ import numpy as np
 from econ_env.core.layout import FieldSpec, Layout
 from econ_env.envs.observe import add_agent_totals, shared_info, shared_text
 from econ_env.tasks.features import TASK_FEATURE_DIM, task_features
+from econ_env.tasks.split_facts import task_has_facts
 
 if TYPE_CHECKING:
     from econ_env.envs.debate.config import DebateConfig
     from econ_env.envs.debate.game import DebateGame
 
 __all__ = [
+    "FACTS_FIELD",
     "FIELDS",
     "SCALARS",
     "STRATEGY_FEATURES",
@@ -122,14 +129,21 @@ ROUND_FIELDS: tuple[str, ...] = (
 )
 """The fields the last round writes (all 0 before the first round)."""
 
+FACTS_FIELD = FieldSpec(
+    "facts_known", 1, "fraction of the item's facts the executor knows (split-facts tasks only)"
+)
+"""The field appended at the end of the vector on tasks with split facts."""
+
 
 class DebateObsLayout(Layout):
     """The layout of debate_v0's observation vector."""
 
-    def __init__(self, n_agents: int, belief_dim: int) -> None:
+    def __init__(self, n_agents: int, belief_dim: int, *, facts: bool = False) -> None:
         self.n_agents, self.belief_dim = int(n_agents), int(belief_dim)
+        self.facts = bool(facts)
         dims = {"n_agents": self.n_agents, "belief_dim": self.belief_dim}
-        super().__init__(Layout.build(FIELDS, dims).fields)
+        specs = (*FIELDS, FACTS_FIELD) if self.facts else FIELDS
+        super().__init__(Layout.build(specs, dims).fields)
 
     @property
     def previous_belief(self) -> slice:
@@ -161,7 +175,8 @@ class DebateObserver:
     def __init__(self, config: DebateConfig, embedder_name: str) -> None:
         self.config = config
         self.embedder_name = embedder_name
-        self.layout = DebateObsLayout(config.n_agents, config.belief_dim)
+        self.facts = task_has_facts(config.task)
+        self.layout = DebateObsLayout(config.n_agents, config.belief_dim, facts=self.facts)
         self._identity = np.eye(config.n_agents, dtype=np.float32)
         self._task = np.zeros(TASK_FEATURE_DIM, dtype=np.float32)
         self._strategy = np.zeros(4, dtype=np.float32)
@@ -198,19 +213,19 @@ class DebateObserver:
                 "commitment_changed": float(changed),
                 "previous_belief": (last.beliefs + 1.0) / 2.0,
             }
-        rows = self.layout.assemble(
-            {
-                "budget_left": game.ledger.remaining / cfg.budget,
-                "round": min(len(game.history) / cfg.max_rounds, 1.0),
-                "strategy_length": min(game.strategy_tokens / cfg.strategy_cap, 1.0),
-                "strategy_truncated": float(game.strategy_truncated),
-                "strategy_features": self._strategy,
-                **stats,
-                "agent_id": self._identity,
-                "task": self._task,
-            },
-            n,
-        )
+        values: dict[str, Any] = {
+            "budget_left": game.ledger.remaining / cfg.budget,
+            "round": min(len(game.history) / cfg.max_rounds, 1.0),
+            "strategy_length": min(game.strategy_tokens / cfg.strategy_cap, 1.0),
+            "strategy_truncated": float(game.strategy_truncated),
+            "strategy_features": self._strategy,
+            **stats,
+            "agent_id": self._identity,
+            "task": self._task,
+        }
+        if self.facts:
+            values["facts_known"] = game.knowledge.fractions()
+        rows = self.layout.assemble(values, n)
         masks = None
         if cfg.action_type == "discrete":  # every preset is always allowed
             masks = [np.ones(len(cfg.presets), dtype=np.int8) for _ in range(n)]
@@ -247,6 +262,8 @@ class DebateObserver:
                 )
                 answer = last.answers[i]
                 info["agrees_commitment"] = answer is not None and answer == last.commitment_answer
+            if self.facts:
+                info["facts_known"] = float(game.knowledge.fraction(i))
             out.append(info)
         add_agent_totals(out, game.agents, game.ledger)
         return out

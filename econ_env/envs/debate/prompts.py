@@ -7,6 +7,12 @@ executors): it writes a short *strategy* for the question at reset and, every ro
 global coordinator commits from the local commitments. Executors never read each other's raw
 answers: their prompt holds the question, the strategy and the previous global commitment.
 ``PROMPT_VERSION`` changes whenever the wording changes.
+
+On tasks whose items carry facts (:mod:`econ_env.tasks.split_facts`) an executor's user message
+starts with the question followed by its own share of the facts
+(:func:`~econ_env.tasks.split_facts.share_question`; ``index`` and ``n_agents`` are required
+then); the coordinator holds no facts of its own and its prompts keep the bare question (it
+learns facts only through the answers it reads). Prompts of items without facts are unchanged.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from econ_env.tasks.base import TaskItem
+from econ_env.tasks.split_facts import item_facts, share_question
 
 PROMPT_VERSION = "debate-v0.1"
 
@@ -44,14 +51,32 @@ def strategy_messages(item: TaskItem, soft_limit: int) -> tuple[dict[str, str], 
 
 
 def executor_messages(
-    agent: str, item: TaskItem, strategy: str, commitment: str | None
+    agent: str,
+    item: TaskItem,
+    strategy: str,
+    commitment: str | None,
+    *,
+    system_prompt: str | None = None,
+    index: int | None = None,
+    n_agents: int | None = None,
 ) -> tuple[dict[str, str], ...]:
-    """An executor's prompt: question, strategy and (after round 0) the last commitment."""
+    """An executor's prompt: question, strategy and (after round 0) the last commitment;
+    ``system_prompt`` (a heterogeneous ``team``'s) is appended to the system message as
+    ``"\\n\\n" + system_prompt``. ``index`` / ``n_agents``: the executor's seat and the number
+    of executors, needed for an item with facts (the question is then followed by the
+    executor's share of them)."""
+    question = item.question
+    if item_facts(item):
+        if index is None or n_agents is None:
+            raise ValueError(f"item {item.id!r} has facts: pass index= and n_agents=")
+        question = share_question(item, index, n_agents)
     system = (
         f"You are {agent}, a solver in a coordinated team. Follow the coordinator's strategy, "
         "think step by step, then finish with 'The answer is \\boxed{ANSWER}'." + _choice_hint(item)
     )
-    user = f"{item.question}\n\nCoordinator's strategy: {strategy}"
+    if system_prompt is not None:
+        system += "\n\n" + system_prompt
+    user = f"{question}\n\nCoordinator's strategy: {strategy}"
     if commitment is not None:
         user += f"\n\nCoordinator's current commitment: {commitment}"
     return ({"role": "system", "content": system}, {"role": "user", "content": user})

@@ -25,6 +25,18 @@ Simulation hints read from ``GenRequest.hints`` (:class:`~econ_env.llm.base.SimH
 - ``heard`` (tuple): canonical answers broadcast to the agent since its last answer (revise), the
   previous commitment (answer), the executors' answers (commitment); ``None`` or empty entries
   (truncated outputs) are ignored by answer / commitment.
+- ``facts_known`` (float in [0, 1], default 1.0) and ``learned`` (bool, default False): on
+  ``split_facts`` tasks (:mod:`econ_env.tasks.split_facts`) the fraction of the item's facts the
+  agent knows when writing the completion, and whether its known facts grew since its previous
+  completion. The simulated text never lists the facts.
+- ``tier``, ``source_tokens`` and ``heard_tiers`` (auction message tiers, DALA): a ``COMPRESS``
+  request rewrites a draft of ``source_tokens`` completion tokens as the tier ``tier``
+  (``summary`` / ``keywords``): ``max(1, ceil(ratio * source_tokens))`` tokens with the ratio from
+  ``SimParams.tier_length``, clipped at ``max_tokens`` (finish ``"length"``), the draft's answer
+  (``own_answer``), confidence signals drawn as for a draft, text ``"Summary: ..."`` /
+  ``"Keywords: ..."`` ending with the boxed answer. ``heard_tiers`` (parallel to ``heard``;
+  empty = all full) multiplies the probability of adopting the heard plurality by the mean
+  ``SimParams.tier_influence`` (full: 1.0) of the heard messages carrying it.
 - the strategy: the backend recognises its own strategy text. When a debate executor's prompt
   quotes :data:`STRATEGY_GOOD` (:func:`prompt_has_good_strategy`), the answer logit gets
   ``strategy_bonus``; a real model's strategy carries no marker and gives no bonus.
@@ -33,6 +45,11 @@ The model (every effect is a named field of :class:`SimParams`):
 
 - correctness: ``p = sigmoid(skill - difficulty_weight*(difficulty - 0.5)
   - temperature_effect*max(0, T - t_ref) + strategy_bonus*[good strategy in the prompt])``.
+- facts (information asymmetry): a fresh draw's logit also gets ``- fact_weight * (1 -
+  facts_known)`` (0 for items without facts, where ``facts_known = 1``). A revise / answer
+  request with ``learned = True`` skips adopting the heard plurality and keeping its own answer
+  and answers afresh with its new ``facts_known`` (what it heard gave it new facts, so it
+  re-solves).
 - wrong answers are clustered so agents can agree on a wrong answer: each item has a small fixed
   set of distractors derived from its id (numeric: gold ± 1, ±10, ×10, ×2, /10 ...; choice: the
   other letters; latex: perturbed expressions; code: wrong-snippet markers), drawn with weights

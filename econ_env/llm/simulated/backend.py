@@ -24,6 +24,11 @@ from typing import Any
 
 from econ_env.core.ledger import Role
 from econ_env.llm.base import Completion, GenRequest, SimHints
+from econ_env.llm.simulated.compression import (
+    compression_text,
+    compression_tokens,
+    tier_factor,
+)
 from econ_env.llm.simulated.distractors import distractors, plurality, same_answer
 from econ_env.llm.simulated.params import SimParams
 
@@ -140,6 +145,8 @@ class SimulatedBackend:
         prompt_tokens = math.ceil(n_chars / p.chars_per_token) + p.per_message_overhead * len(
             req.messages
         )
+        if role is Role.COMPRESS and item is not None:
+            return self._compress(item, hints, req, rng, prompt_tokens)
         mu = self._role_mu.get(role.value, p.length_mu)
         if p.repetition_shortening:
             mu -= p.repetition_shortening * (req.repetition_penalty - 1.0)
@@ -167,6 +174,31 @@ class SimulatedBackend:
             finish_reason="length" if truncated else "stop",
         )
 
+    def _compress(
+        self, item: Any, hints: SimHints, req: GenRequest, rng: random.Random, prompt_tokens: int
+    ) -> Completion:
+        """A compression (message tier ``hints.tier``) of a draft: its length is the tier's
+        ratio of ``hints.source_tokens``, its answer the draft's (``hints.own_answer``)."""
+        p = self.params
+        if hints.tier is None:
+            raise ValueError("SimHints.tier must name the tier of a COMPRESS request")
+        want = compression_tokens(p, hints.tier, hints.source_tokens, req.max_tokens)
+        truncated = want > req.max_tokens
+        tokens = req.max_tokens if truncated else want
+        answer = hints.own_answer
+        correct = answer is not None and same_answer(answer, item.gold, item.kind)
+        rho = p.confidence_correlation
+        z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
+        shift = p.temperature_confidence * (req.temperature - p.t_ref)
+        return Completion(
+            text=compression_text(p, hints.tier, answer, tokens, truncated),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=tokens,
+            mean_logprob=-_softplus(p.logprob_offset - p.logprob_slope * z + shift),
+            mean_entropy=_softplus(p.entropy_offset - p.entropy_slope * z + shift),
+            finish_reason="length" if truncated else "stop",
+        )
+
     def _answer(
         self, item: Any, hints: SimHints, req: GenRequest, rng: random.Random
     ) -> tuple[str, bool]:
@@ -175,7 +207,7 @@ class SimulatedBackend:
         gold, kind = item.gold, item.kind
         temp = req.temperature
         role = hints.role
-        if role is Role.REVISE or role is Role.ANSWER:
+        if (role is Role.REVISE or role is Role.ANSWER) and not hints.learned:
             heard = hints.heard
             if role is Role.ANSWER:
                 heard = tuple(h for h in heard if h)
@@ -183,6 +215,8 @@ class SimulatedBackend:
                 plural, share = plurality(heard, kind)
                 plural_ok = same_answer(plural, gold, kind)
                 adopt = (p.influence + p.truth_bias * plural_ok) * share
+                if hints.heard_tiers:
+                    adopt *= tier_factor(p, hints.heard, hints.heard_tiers, plural, kind)
                 if role is Role.ANSWER and temp > p.t_ref:
                     adopt *= math.exp(-p.follow_temperature * (temp - p.t_ref))
                 if rng.random() < adopt:
@@ -203,13 +237,16 @@ class SimulatedBackend:
                 f"item {item.id!r}: meta['difficulty'] must be in [0, 1], got {difficulty}"
             )
         agent = -1 if role is Role.COMMITMENT else hints.agent_index
+        skill = p.skill_of(agent) if hints.skill is None else hints.skill
         logit = (
-            p.skill_of(agent)
+            skill
             - p.difficulty_weight * (difficulty - 0.5)
             - p.temperature_effect * max(0.0, temp - p.t_ref)
         )
         if role is Role.ANSWER and prompt_has_good_strategy(req.messages):
             logit += p.strategy_bonus
+        if hints.facts_known < 1.0:
+            logit -= p.fact_weight * (1.0 - hints.facts_known)
         p_correct = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
         if rng.random() < p_correct:
             return gold, True

@@ -30,6 +30,22 @@ def _finite(name: str, value: float, lo: float = -math.inf, hi: float = math.inf
         raise ValueError(f"SimParams.{name} must be a finite number in [{lo}, {hi}], got {value!r}")
 
 
+def _tier_pairs(name: str, value: Any, lo: float) -> tuple[tuple[str, float], ...]:
+    pairs = tuple(value.items()) if isinstance(value, Mapping) else tuple(value)
+    for pair in pairs:
+        if len(pair) != 2 or not isinstance(pair[0], str) or not pair[0]:
+            raise ValueError(f"SimParams.{name} entries must be (tier, value) pairs, got {pair!r}")
+        _finite(name, pair[1], lo, 1.0)
+    return tuple((t, float(v)) for t, v in pairs)
+
+
+def _tier_value(name: str, pairs: tuple[tuple[str, float], ...], tier: str) -> float:
+    for t, v in pairs:
+        if t == tier:
+            return v
+    raise ValueError(f"SimParams.{name} has no entry for tier {tier!r}: {pairs}")
+
+
 @dataclass(frozen=True)
 class SimParams:
     """Parameters of the simulated agents (few, interpretable; fitted to real traces later).
@@ -64,6 +80,13 @@ class SimParams:
             (0 = top_p ignored).
         repetition_shortening: log-length reduction per unit of ``repetition_penalty - 1``;
             >= 0 (0 = ignored).
+        fact_weight: logit penalty per unit of the item's facts the agent does not know
+            (``split_facts`` tasks): a fresh draw's logit gets ``- fact_weight * (1 -
+            facts_known)``; >= 0.
+        tier_length: per message tier, a compression's length as a fraction of the compressed
+            draft's completion tokens, in (0, 1] (``(tier, ratio)`` pairs or a mapping).
+        tier_influence: per message tier, the factor (in [0, 1]) on the probability of
+            adopting a heard plurality carried by messages of that tier (``full`` is 1.0).
     """
 
     skill: float | tuple[float, ...] = DEFAULT_SKILL
@@ -98,6 +121,9 @@ class SimParams:
     follow_temperature: float = 1.0
     top_p_focus: float = 0.0
     repetition_shortening: float = 0.0
+    fact_weight: float = 6.0
+    tier_length: tuple[tuple[str, float], ...] = (("summary", 0.35), ("keywords", 0.12))
+    tier_influence: tuple[tuple[str, float], ...] = (("summary", 0.75), ("keywords", 0.5))
 
     def __post_init__(self) -> None:
         skill = self.skill
@@ -130,6 +156,7 @@ class SimParams:
             "follow_temperature",
             "top_p_focus",
             "repetition_shortening",
+            "fact_weight",
         ):
             _finite(name, getattr(self, name), 0.0)
         _finite("coordinator_skill", self.coordinator_skill)
@@ -152,6 +179,18 @@ class SimParams:
                 )
             _finite("role_length_mu", pair[1], 0.0, 12.0)
         object.__setattr__(self, "role_length_mu", tuple((r, float(m)) for r, m in pairs))
+        for name, lo in (("tier_length", 1e-9), ("tier_influence", 0.0)):
+            object.__setattr__(self, name, _tier_pairs(name, getattr(self, name), lo))
+
+    def tier_ratio(self, tier: str) -> float:
+        """The length ratio of a compression to ``tier`` (``ValueError`` naming an unknown one)."""
+        return _tier_value("tier_length", self.tier_length, tier)
+
+    def tier_weight(self, tier: str) -> float:
+        """The influence factor of a message of ``tier`` (``"full"``: 1.0)."""
+        if tier == "full":
+            return 1.0
+        return _tier_value("tier_influence", self.tier_influence, tier)
 
     def skill_of(self, agent_index: int) -> float:
         """Skill of one agent (``ValueError`` naming the index when the tuple is too short).
@@ -178,6 +217,8 @@ class SimParams:
         out = asdict(self)
         out["skill"] = list(self.skill) if isinstance(self.skill, tuple) else self.skill
         out["role_length_mu"] = dict(self.role_length_mu)
+        out["tier_length"] = dict(self.tier_length)
+        out["tier_influence"] = dict(self.tier_influence)
         return out
 
     @classmethod

@@ -52,6 +52,7 @@ def auction_configs(seed: int = 0) -> list[dict[str, Any]]:
     stop on consensus on and off, round caps (VCG's knapsack capacity) and reserves; plus one
     VCG config with 11 bidders (its knapsack DP beyond 10 eligible bidders)."""
     rng = np.random.default_rng(seed)
+    regime_rng = np.random.default_rng([seed, 14])  # apart, so the older fields stay the same
     out: list[dict[str, Any]] = []
     combos = list(
         itertools.product(MECHANISMS, auction_config.ACTION_TYPES, auction_config.REWARD_MODES)
@@ -88,7 +89,7 @@ def auction_configs(seed: int = 0) -> list[dict[str, Any]]:
                 cfg["invalid_action"] = modes[k % len(modes)]
             else:
                 cfg["belief_dim"] = int(rng.integers(0, 4))
-            out.append(cfg)
+            out.append(_regime_fields(cfg, k, regime_rng, tiers=True))
     out.append(
         {
             "n_agents": 11,
@@ -102,6 +103,27 @@ def auction_configs(seed: int = 0) -> list[dict[str, Any]]:
         }
     )
     return out
+
+
+def _regime_fields(
+    cfg: dict[str, Any], k: int, rng: np.random.Generator, *, tiers: bool
+) -> dict[str, Any]:
+    """Issue 14's regimes on some configs: a team (a preset or explicit skills), split facts
+    (2..5 facts), and, in the auction, message tiers (a non-empty ordered subset)."""
+    if k % 4 == 2:
+        presets = ("one_expert", "spread", "uniform", None)
+        team = presets[int(rng.integers(len(presets)))]
+        cfg["team"] = team or [
+            {"skill": round(float(s), 2)} for s in rng.normal(0, 1.5, cfg["n_agents"])
+        ]
+    if k % 6 == 1:
+        cfg["task"] = "split_facts"
+        cfg["task_kwargs"] = {"n_facts": int(rng.integers(2, 6))}
+    if tiers and k % 3 == 0:
+        names = ("full", "summary", "keywords")
+        keep = [t for t in names if rng.random() < 0.6] or [names[int(rng.integers(3))]]
+        cfg["tiers"] = tuple(keep)
+    return cfg
 
 
 def _has_field(cls: type, name: str) -> bool:
@@ -126,6 +148,7 @@ def debate_configs(seed: int = 0) -> list[dict[str, Any]]:
     at reset: the strategy is refused), 1..6 executors, reward weights, belief dims, presets and
     convergence thresholds. Every config uses the hashed embedder (MiniLM is ~50x slower)."""
     rng = np.random.default_rng(seed)
+    regime_rng = np.random.default_rng([seed, 14])
     groups_field = _debate_groups_field()
     out: list[dict[str, Any]] = []
     combos = list(
@@ -172,12 +195,13 @@ def debate_configs(seed: int = 0) -> list[dict[str, Any]]:
                 cfg["reward_mode"] = reward_mode
             if action_type == "discrete":
                 cfg["presets"] = presets[k % len(presets)]
-            out.append(cfg)
+            out.append(_regime_fields(cfg, k, regime_rng, tiers=False))
     return out
 
 
 CONFIG_LISTS: dict[str, Callable[[int], list[dict[str, Any]]]] = {
     "auction_v0": auction_configs,
+    "auction_v1": auction_configs,  # the same list: its default team applies where none is set
     "debate_v0": debate_configs,
 }
 

@@ -1,0 +1,82 @@
+"""The public signals of an auction_v0 round, read from the game's drafts and ledger.
+
+:class:`AuctionSignals` is the part of :class:`~econ_env.envs.auction.game.AuctionGame` that
+only reads state: the answers on the table (counts, plurality, consensus), what a bid would
+cost, which of an agent's message tiers could still be broadcast, and whether the budget can pay
+any message at all. The observer, the action masks and the game's stop rules use them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from econ_env.envs.auction.types import TierMessage
+
+if TYPE_CHECKING:
+    from econ_env.core.ledger import TokenLedger
+    from econ_env.envs.auction.config import AuctionConfig
+    from econ_env.envs.auction.types import Draft
+
+
+class AuctionSignals:
+    """Read-only signals of the current round (mixed into the game)."""
+
+    config: AuctionConfig
+    ledger: TokenLedger
+    drafts: list[Draft]
+    n: int
+
+    def answer_counts(self) -> Counter[str | None]:
+        return Counter(d.answer for d in self.drafts)
+
+    def plurality(self) -> str | None:
+        """The most common non-empty draft answer (ties: the one held by the lowest index)."""
+        counts = self.answer_counts()
+        best, best_n = None, 0
+        for d in self.drafts:
+            if d.answer is not None and counts[d.answer] > best_n:
+                best, best_n = d.answer, counts[d.answer]
+        return best
+
+    def bid_cost(self, i: int) -> int:
+        """Tokens agent ``i`` would be billed for bidding with its current draft."""
+        d = self.drafts[i]
+        return 0 if d.prompt_billed else d.completion.prompt_tokens
+
+    def can_speak(self, i: int) -> bool:
+        """Whether agent ``i``'s draft could win this round on its own (unspoken and affordable,
+        in at least one tier)."""
+        return any(self.tier_fits(i))
+
+    def tier_fits(self, i: int) -> list[bool]:
+        """Per configured tier, whether agent ``i``'s message of that tier could win this round."""
+        d = self.drafts[i]
+        cap = self.ledger.remaining - self.bid_cost(i)
+        if self.config.round_cap is not None:
+            cap = min(cap, self.config.round_cap)
+        return [not d.spoken and n <= cap for n in self.tier_lengths(i)]
+
+    def tier_lengths(self, i: int) -> list[int]:
+        """Completion tokens of each configured tier of agent ``i``'s current draft."""
+        d = self.drafts[i]
+        if not d.tiers:
+            return [d.completion.completion_tokens]
+        return [m.completion.completion_tokens for m in d.tiers]
+
+    def message(self, i: int, tier: int = 0) -> TierMessage:
+        """Agent ``i``'s current message of the ``tier``-th configured tier."""
+        d = self.drafts[i]
+        if d.tiers:
+            return d.tiers[tier]
+        return TierMessage("full", d.text, d.answer, d.completion, d.call_index)
+
+    def consensus(self) -> bool:
+        """All drafts carry the same (non-empty) answer."""
+        first = self.drafts[0].answer
+        return first is not None and all(d.answer == first for d in self.drafts)
+
+    def budget_left_for_a_message(self) -> bool:
+        """Whether the budget can still pay some current draft's bid prompt and broadcast."""
+        remaining = self.ledger.remaining
+        return any(self.bid_cost(i) + min(self.tier_lengths(i)) <= remaining for i in range(self.n))

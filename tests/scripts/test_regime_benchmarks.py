@@ -1,0 +1,71 @@
+"""benchmarks/regime_map.py and benchmarks/reference_agents.py: tiny real runs write their JSON
+and figures, and what they report agrees with the games (an expert that speaks beats silence)."""
+
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+torch.set_num_threads(1)
+
+import reference_agents  # noqa: E402
+import regime_map  # noqa: E402
+
+
+def test_regime_map_cell_finds_the_expert_rule_and_plots(tmp_path, monkeypatch):
+    monkeypatch.setattr(regime_map, "LAMBDAS", (1.0,))
+    monkeypatch.setattr(regime_map, "BUDGETS", (2048,))
+    out, js = tmp_path / "map.png", tmp_path / "map.json"
+    argv = ["--episodes", "1024", "--panels", "one expert,one expert + tiers", "--out", str(out),
+            "--json", str(js)]  # fmt: skip
+    assert regime_map.main(argv) == 0
+    result = json.loads(js.read_text())
+    cell = result["panels"]["one expert"]["1.0/2048"]
+    assert cell["best_fixed"] == "silent" and cell["best_rule"] == "seat=2"
+    assert cell["margin"] > 0.1
+    tiered = result["panels"]["one expert + tiers"]["1.0/2048"]
+    assert "truthful_summary" in tiered["fixed"] and "seat=2/keywords" in tiered["rules"]
+    assert out.stat().st_size > 10_000
+    # --merge recomputes one panel and keeps the other
+    monkeypatch.setattr(
+        regime_map, "PANELS", {**regime_map.PANELS, "one expert": {"team": "uniform"}}
+    )
+    assert regime_map.main([*argv[:2], "--panels", "one expert", "--out", str(out), "--json",
+                            str(js), "--merge"]) == 0  # fmt: skip
+    merged = json.loads(js.read_text())["panels"]
+    assert merged["one expert + tiers"] == result["panels"]["one expert + tiers"]
+    assert merged["one expert"]["1.0/2048"]["best_rule"] != "seat=2" or (
+        merged["one expert"]["1.0/2048"]["margin"] < 0.1
+    )
+
+
+def test_reference_table_trains_alpha_and_compares_in_the_text_env(tmp_path, capsys):
+    js = tmp_path / "ref.json"
+    argv = ["--regimes", "one_expert", "--seeds", "0", "--text-episodes", "40",
+            "--alpha-updates", "12", "--num-envs", "256", "--mappo-updates", "0", "--out",
+            str(js)]  # fmt: skip
+    assert reference_agents.main(argv) == 0
+    r = json.loads(js.read_text())["one_expert"]
+    assert set(r["policies"]) == {*reference_agents.FIXED, "alpha"}
+    alpha = r["policies"]["alpha"]
+    assert alpha["episodes"] == 40 and len(alpha["seed_means"]) == 1
+    assert alpha["ci"][0] <= alpha["team_return"] <= alpha["ci"][1]
+    assert alpha["team_return"] > r["policies"]["always"]["team_return"]
+    assert "WINS" in capsys.readouterr().out or not alpha["wins"]
+
+
+def test_sweep_writes_rows_and_a_figure(tmp_path, monkeypatch):
+    png, js = tmp_path / "sweep.png", tmp_path / "sweep.json"
+    argv = ["--sweep", "budget", "--seeds", "0", "--alpha-updates", "3", "--num-envs", "64",
+            "--eval-envs", "128", "--out", str(js), "--plot", str(png)]  # fmt: skip
+    assert reference_agents.main(argv) == 0
+    rows = json.loads(js.read_text())["rows"]
+    assert {r["policy"] for r in rows} == {*reference_agents.FIXED, "alpha"}
+    assert all(0.0 <= r["speak_rate"] <= 1.0 for r in rows)
+    assert png.stat().st_size > 10_000
+    again = tmp_path / "again.png"
+    assert reference_agents.main(["--replot", str(js), "--plot", str(again)]) == 0
+    assert again.exists()
