@@ -32,6 +32,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch
 
+from econ_env.regimes import regime_config
+
 Policy = Callable[[torch.Tensor, Any], torch.Tensor]
 """``policy(obs (B, n, obs_dim), env) -> actions (B, n, belief_dim)``."""
 
@@ -114,20 +116,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
             "repetition_shortening": 1.5,
         },
     },
-    "expert_herding": {
-        "team": "one_expert",
-        "alpha_al": 0.0,
-        "alpha_ts": 1.0,
-        "alpha_cc": 0.0,
-        "backend_kwargs": {
-            "temperature_effect": 0.0,
-            "follow_temperature": 5.0,
-            "influence": 0.9,
-            "truth_bias": 0.0,
-            "distractor_skew": 0.3,
-            "repetition_shortening": 1.5,
-        },
-    },
+    # the search's find, now the named regime: read from econ_env.regimes, so the two cannot drift
+    "expert_herding": regime_config("debate_v0", "expert_herding"),
     "split_facts": {"task": "split_facts"},
     "split_facts_expert": {"task": "split_facts", "team": "one_expert"},
 }
