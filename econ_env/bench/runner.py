@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from econ_env.bench import submission as sub
 from econ_env.bench.baselines import overrides_of, resolve
+from econ_env.bench.genlog import RealRun, is_real_spec
 from econ_env.bench.limits import MAX_BUDGETS
 from econ_env.bench.suites import EpisodeSpec, Suite, get_suite
 from econ_env.core import rollout
@@ -34,7 +35,7 @@ from econ_env.registry import make
 
 __all__ = ["action_from_json", "action_to_json", "make_env", "play_episode", "run_suite"]
 
-_MATCH_KEYS = ("suite", "suite_version", "policy", "limit", "budgets")
+_MATCH_KEYS = ("suite", "suite_version", "policy", "limit", "budgets", "track")
 
 
 def make_env(env_name: str, config: Mapping[str, Any]) -> Any:
@@ -193,6 +194,13 @@ def _check_metadata(path: Path, expected: Mapping[str, Any]) -> None:
         for k in _MATCH_KEYS
         if old.get(k) != expected[k]
     ]
+    if expected.get("track") == "real-model":  # the same backend, model and weights
+        was, now = old.get("backend") or {}, expected["backend"]
+        diffs += [
+            f"backend.{k}: {was.get(k)!r} in {path} vs {now[k]!r} now"
+            for k in ("spec", "kwargs", "identity")
+            if was.get(k) != now[k]
+        ]
     if diffs:
         raise ValueError(f"{path.parent} holds a different run; " + "; ".join(diffs))
 
@@ -205,8 +213,15 @@ def run_suite(
     limit: int | None = None,
     progress: bool = True,
     budgets: Sequence[int] | None = None,
+    backend: str | None = None,
+    backend_kwargs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Play ``policy`` on every episode of ``suite`` and write a submission to ``out_dir``.
+
+    ``backend`` (a spec such as ``"hf:smollm2"`` or ``"openai:URL"``, with ``backend_kwargs``)
+    replaces the suite's simulated backend: it is built once for the run, every request and
+    completion is logged to ``generations.jsonl`` (:mod:`econ_env.bench.genlog`) and the
+    submission is on the real-model track.
 
     ``policy`` is a bench baseline name (:data:`econ_env.bench.baselines.BENCH_BASELINES`), a
     policy registered for the episode's env (:func:`econ_env.policies.list_policies`) or a
@@ -225,13 +240,21 @@ def run_suite(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta_path, traces_path = out / sub.METADATA, out / sub.TRACES
+    if backend == "simulated" and not backend_kwargs:
+        backend = None  # the suite's own backend
+    if backend is not None and not is_real_spec(backend):
+        raise ValueError(f"backend {backend!r}: the simulated track runs the suite's backend")
+    real = None if backend is None else RealRun(backend, backend_kwargs, out)
+
+    def env_cfg(config: dict[str, Any]) -> dict[str, Any]:
+        return config if real is None else real.env_config(config)
 
     # One env per env name for the metadata (backend, decoding); cheap to build.
     first: dict[str, EpisodeSpec] = {}
     for s in specs:
         first.setdefault(s.env, s)
-    envs = {name: make_env(name, s.env_config(episode_config(s, policy))) for name, s in
-            first.items()}  # fmt: skip
+    envs = {name: make_env(name, s.env_config(env_cfg(episode_config(s, policy)))) for name, s
+            in first.items()}  # fmt: skip
     for name, env in envs.items():  # fail before writing anything if the policy cannot be built
         try:
             resolve_policy(policy, name, first[name].config)[0](
@@ -240,7 +263,7 @@ def run_suite(
         except Exception as exc:
             raise ValueError(f"cannot build policy {policy!r} for {name}: {exc}") from exc
     metadata = sub.build_metadata(suite=suite, policy=policy, limit=limit, budgets=budgets,
-                                  envs=envs)  # fmt: skip
+                                  envs=envs, backend=real and real.meta)  # fmt: skip
     if meta_path.exists():
         _check_metadata(meta_path, metadata)
     else:
@@ -255,6 +278,8 @@ def run_suite(
     if len(done) != len(done_records):
         raise ValueError(f"{traces_path} holds an episode twice; cannot resume")
     todo = [s for s in specs if s.episode_id not in done]
+    if real is not None:
+        real.resume([r["episode_id"] for r in done_records])
 
     bar = tqdm(total=len(specs), initial=len(specs) - len(todo), disable=not progress,
                desc=f"{policy} on {suite.name}", unit="ep")  # fmt: skip
@@ -263,9 +288,14 @@ def run_suite(
             for spec in todo:
                 config = episode_config(spec, policy)
                 factory, _ = resolve_policy(policy, spec.env, spec.config)
-                env = make_env(spec.env, spec.env_config(config))
+                env = make_env(spec.env, spec.env_config(env_cfg(config)))
                 agent = factory(env.unwrapped.env_spec, spec.seed)
+                if real is not None:
+                    real.start(spec.episode_id)
                 actions, info = play_episode(env, spec, act=agent.act)
+                if real is not None:
+                    real.finish()  # the log lines first: a trace line implies its log
+                    config = real.record_config(config)
                 record = episode_record(env, spec, config, policy, actions, info)
                 fh.write(sub.dump_json(record) + "\n")
                 fh.flush()
@@ -273,6 +303,8 @@ def run_suite(
                 bar.update(1)
     finally:
         bar.close()
+        if real is not None:
+            real.close()
 
     order = {s.episode_id: i for i, s in enumerate(specs)}
     if [order[r["episode_id"]] for r in done_records] != sorted(order.values()):
@@ -280,6 +312,8 @@ def run_suite(
         tmp = traces_path.with_name(traces_path.name + ".tmp")
         tmp.write_text("".join(sub.dump_json(r) + "\n" for r in done_records), encoding="utf-8")
         tmp.replace(traces_path)
+    if real is not None:
+        real.close([r["episode_id"] for r in done_records])
     results = sub.compute_results(
         done_records, suite=suite.name, suite_version=suite.version, policy=policy
     )

@@ -47,7 +47,9 @@ __all__ = [
     "write_json",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added ``track``, ``generation_log``, ``evaluation`` and the backend's ``weights_digest``
+(``spec``, ``kwargs``, ``identity`` on the real-model track); version 1 submissions still verify."""
 METADATA = "metadata.json"
 TRACES = "traces.jsonl"
 RESULTS = "results.json"
@@ -138,12 +140,17 @@ def prompt_hash() -> str:
 
 
 def backend_info(env: Any) -> dict[str, Any]:
-    """``{"name", "model_id", "revision"}`` of an env's backend."""
+    """``{"name", "model_id", "revision", "weights_digest"}`` of an env's backend."""
     backend = env.unwrapped.game.backend
     name = str(getattr(backend, "name", type(backend).__name__))
     model_id = getattr(backend, "model_id", None) or name
     revision = getattr(backend, "revision", None)
-    return {"name": name, "model_id": str(model_id), "revision": jsonable(revision)}
+    return {
+        "name": name,
+        "model_id": str(model_id),
+        "revision": jsonable(revision),
+        "weights_digest": None,
+    }
 
 
 def decoding_info(env: Any) -> dict[str, Any]:
@@ -163,8 +170,12 @@ def build_metadata(
     limit: int | None,
     budgets: Sequence[int] | None,
     envs: Mapping[str, Any],
+    backend: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``metadata.json`` object; ``envs`` maps an env name to one built env of the suite."""
+    """The ``metadata.json`` object; ``envs`` maps an env name to one built env of the suite.
+
+    ``backend`` is the real-model track's backend object
+    (:func:`econ_env.bench.genlog.backend_metadata`); ``None`` for a simulated run."""
     from econ_env.version import __version__
 
     first = next(iter(envs.values()))
@@ -177,7 +188,10 @@ def build_metadata(
         "suite_version": suite.version,
         "limit": limit,
         "budgets": None if budgets is None else [int(b) for b in budgets],
-        "backend": backend_info(first),
+        "track": "simulated" if backend is None else "real-model",
+        "backend": backend_info(first) if backend is None else jsonable(dict(backend)),
+        "generation_log": None if backend is None else "generations.jsonl",
+        "evaluation": None,
         "decoding": {name: decoding_info(env) for name, env in sorted(envs.items())},
         "prompt_hash": prompt_hash(),
         "prompt_versions": prompt_versions(),

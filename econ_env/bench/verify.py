@@ -19,7 +19,10 @@ anything is trusted is bounded by the suite, not by the submission (limits in
 6. per episode (:func:`econ_env.bench.checks.check_episode`): fields and env config match the
    suite's, ``correct`` is re-scored, totals re-counted from the ledger, billed <= budget, and on
    the simulated backend the episode is replayed (the env counts tokens);
-7. ``results.json`` is recomputed from the traces and compared (tolerance 1e-9).
+7. ``results.json`` is recomputed from the traces and compared (tolerance 1e-9);
+8. on the real-model track (``track = "real-model"``), :mod:`econ_env.bench.verify_real`: the
+   generation log is checked and every episode replayed from it, then tokens are recounted with
+   the claimed model's tokenizer and ``spot_check`` requests regenerated.
 
 Every problem becomes one line of :attr:`VerifyReport.errors` naming the file, the line or
 episode, and the mismatch; the first :data:`~econ_env.bench.limits.MAX_ERRORS` are listed, the
@@ -30,12 +33,8 @@ the suite's with the suite's budgets; only complete runs are ranked on the leade
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +44,22 @@ from econ_env.bench.limits import (
     MAX_BUDGETS,
     MAX_ERROR_CHARS,
     MAX_ERRORS,
-    MAX_GOLD_BYTES,
-    file_limit,
 )
-from econ_env.bench.safe_io import MissingFile, directory_problems, read_capped
-from econ_env.bench.safe_json import loads_bounded
+from econ_env.bench.safe_io import directory_problems
 from econ_env.bench.safe_json import short_repr as _r
 from econ_env.bench.safe_text import fs_name, terminal_safe
 from econ_env.bench.suites import EpisodeSpec, Suite, get_suite, list_suites
+from econ_env.bench.verify_load import (
+    load_gold,
+    load_schema,
+    parse_json,
+    parse_traces,
+    read_files,
+    schema_errors,
+)
 
 __all__ = ["VerifyReport", "load_schema", "verify_submission"]
 
-FILES = (sub.METADATA, sub.TRACES, sub.RESULTS)
 _MAX_LISTED = 10  # missing ids listed one by one before a summary line
 
 
@@ -68,7 +71,10 @@ class VerifyReport:
     episode set is the suite's complete set with the suite's budgets (``None`` until known).
     Add problems with :meth:`add`: they are made terminal-safe and listed up to ``max_errors``
     lines; ``found`` counts them all, ``more`` those not listed, ``unchecked`` the episodes left
-    unchecked once the list was full.
+    unchecked once the list was full. Real-model runs: ``log_replayed`` is true when every
+    episode was replayed from the generation log and everything checked out, ``spot_checked``
+    counts the regenerated requests that matched, ``notes`` says what was recounted and
+    regenerated.
     """
 
     path: str
@@ -82,6 +88,9 @@ class VerifyReport:
     more: int = 0
     unchecked: int = 0
     max_errors: int = MAX_ERRORS
+    notes: list[str] = field(default_factory=list)
+    log_replayed: bool = False
+    spot_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -130,98 +139,6 @@ class VerifyReport:
         return "\n".join([head, *(f"  - {e}" for e in self.errors)])
 
 
-@cache
-def load_schema(name: str) -> dict[str, Any]:
-    """The JSON Schema ``metadata``, ``results`` or ``trace``."""
-    text = resources.files("econ_env.bench").joinpath(f"schemas/{name}.schema.json").read_text()
-    return json.loads(text)
-
-
-@cache
-def _validator(name: str) -> Any:
-    import jsonschema
-
-    schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
-def _schema_errors(name: str, obj: Any) -> list[str]:
-    first = itertools.islice(_validator(name).iter_errors(obj), 20)
-    errors = sorted(first, key=lambda e: [str(p) for p in e.absolute_path])
-    out = []
-    for e in errors[:5]:
-        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        msg = e.message if len(e.message) <= 200 else e.message[:200] + "..."
-        out.append(f"schema: at {where}: {msg}")
-    return out
-
-
-def _json_error(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-    return f"malformed JSON: {exc}"
-
-
-# ----------------------------------------------------------------------------- loading
-def _read_files(root: Path, max_bytes: int | None, report: VerifyReport) -> dict[str, str] | None:
-    texts: dict[str, str] = {}
-    for name in FILES:
-        try:
-            texts[name] = read_capped(root / name, file_limit(name, max_bytes)).decode("utf-8")
-        except MissingFile:
-            report.add(f"{name}: missing")
-        except UnicodeDecodeError as exc:
-            report.add(f"{name}: not UTF-8 text ({exc})")
-        except ValueError as exc:
-            report.add(f"{name}: {exc}")
-    return None if report.errors else texts
-
-
-def _parse(text: str, name: str, report: VerifyReport) -> Any:
-    try:
-        return loads_bounded(text)
-    except ValueError as exc:
-        report.add(f"{name}: {_json_error(exc)}")
-        return None
-
-
-def _parse_traces(text: str, episodes: int, report: VerifyReport) -> list | None:
-    allowed = episodes + MAX_ERRORS
-    n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    if n_lines > allowed:
-        report.add(
-            f"{sub.TRACES}: {n_lines} lines, over the limit of {allowed} for this run "
-            f"({episodes} episodes + {MAX_ERRORS}); not parsed"
-        )
-        return None
-    before = report.found
-    traces: list[tuple[int, Any]] = []
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            traces.append((n, loads_bounded(line)))
-        except ValueError as exc:
-            report.add(f"{sub.TRACES} line {n}: {_json_error(exc)}")
-    if not traces and report.found == before:
-        report.add(f"{sub.TRACES}: no episodes")
-    return None if report.found > before else traces
-
-
-def _load_gold(gold_file: str | Path, report: VerifyReport) -> dict | None:
-    p = Path(gold_file)
-    try:
-        gold = loads_bounded(read_capped(p, MAX_GOLD_BYTES).decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        report.add(f"gold file {p}: cannot be read ({exc})")
-        return None
-    if not isinstance(gold, dict) or not all(isinstance(v, str) for v in gold.values()):
-        report.add(f"gold file {p}: must be a JSON object {{item_id: gold string}}")
-        return None
-    return gold
-
-
 # ----------------------------------------------------------------------------- stages
 def _suite(meta: dict, results: Any, suites: Mapping[str, Suite], report: VerifyReport) -> Any:
     """The suite of ``meta`` after the metadata checks (None when the run cannot be placed)."""
@@ -236,8 +153,22 @@ def _suite(meta: dict, results: Any, suites: Mapping[str, Suite], report: Verify
             f"{suite.name} version {suite.version!r}"
         )
         return None
+    evaluation = meta.get("evaluation")
+    if isinstance(evaluation, dict) and "seeds" in evaluation:  # `bench evaluate`'s drawn seeds
+        from econ_env.bench.hidden_seeds import seeded_suite
+
+        try:
+            suite = seeded_suite(suite, evaluation["seeds"])
+        except ValueError as exc:
+            add(f"{sub.METADATA}: evaluation.seeds: {exc}")
+            return None
     backends = {str(c.config.get("backend", "simulated")) for c in suite.cases}
-    if meta["backend"]["name"] not in backends:
+    if meta.get("track") == "real-model":  # the claimed backend, checked against the log
+        from econ_env.bench.verify_real import metadata_problems
+
+        for problem in metadata_problems(meta):
+            add(problem)
+    elif meta["backend"]["name"] not in backends:
         add(
             f"{sub.METADATA}: backend.name {_r(meta['backend']['name'])} but the suite's "
             f"episodes run on {sorted(backends)}"
@@ -291,15 +222,27 @@ def verify_submission(
     max_file_bytes: int | None = None,
     replay: bool = True,
     suites: Mapping[str, Suite] | None = None,
+    tokenizer: bool | None = None,
+    spot_check: int = 0,
+    spot_seed: int = 0,
+    spot_backend: str | None = None,
 ) -> VerifyReport:
     """Check the submission directory ``path`` (see the module docstring); never raises on bad
     data. ``max_file_bytes`` lowers every file's size limit; ``suites`` maps suite names to the
-    suites to verify against (default: the shipped ones)."""
+    suites to verify against (default: the shipped ones).
+
+    Real-model submissions (:mod:`econ_env.bench.verify_real`): ``tokenizer`` recounts the
+    logged tokens with the claimed model's tokenizer (``None``: when it is available offline;
+    ``True``: an unavailable tokenizer rejects); ``spot_check`` regenerates that many requests
+    (drawn with ``spot_seed``) with ``spot_backend`` (default: the claimed ``hf`` model).
+    What was recounted and regenerated is summed up in :attr:`VerifyReport.notes`."""
     root = Path(path)
     report = VerifyReport(fs_name(str(root)))
     known = suites if suites is not None else {n: get_suite(n) for n in list_suites()}
     try:
-        _verify(root, report, gold_file, max_file_bytes, replay, known)
+        real = {"tokenizer": tokenizer, "k": spot_check, "seed": spot_seed,
+                "backend": spot_backend}  # fmt: skip
+        _verify(root, report, gold_file, max_file_bytes, replay, known, real)
     except Exception as exc:  # a bug or an unforeseen shape of data: reject, never crash
         report.add(f"verification stopped: {type(exc).__name__}: {exc}")
     report.close()
@@ -313,23 +256,24 @@ def _verify(
     max_file_bytes: int | None,
     replay: bool,
     suites: Mapping[str, Suite],
+    real: Mapping[str, Any],
 ) -> None:
     add = report.add
     for problem in directory_problems(root):
         add(problem)
-    texts = None if report.errors else _read_files(root, max_file_bytes, report)
+    texts = None if report.errors else read_files(root, max_file_bytes, report)
     if texts is None:
         return
-    meta = _parse(texts[sub.METADATA], sub.METADATA, report)
-    results = _parse(texts[sub.RESULTS], sub.RESULTS, report)
+    meta = parse_json(texts[sub.METADATA], sub.METADATA, report)
+    results = parse_json(texts[sub.RESULTS], sub.RESULTS, report)
     if report.errors:
         return
     budgets = meta.get("budgets") if isinstance(meta, dict) else None
     if isinstance(budgets, list) and len(budgets) > MAX_BUDGETS:  # before any work on them
         add(f"{sub.METADATA}: budgets has {len(budgets)} entries; at most {MAX_BUDGETS} allowed")
         return
-    m_errs = _schema_errors("metadata", meta)
-    r_errs = _schema_errors("results", results)
+    m_errs = schema_errors("metadata", meta)
+    r_errs = schema_errors("results", results)
     for e in m_errs:
         add(f"{sub.METADATA}: {e}")
     for e in r_errs:
@@ -347,12 +291,12 @@ def _verify(
         return
     full_ids = [s.episode_id for s in suite.episodes()]
     report.complete = [s.episode_id for s in specs] == full_ids
-    parsed = _parse_traces(texts[sub.TRACES], len(specs), report)
+    parsed = parse_traces(texts[sub.TRACES], len(specs), report)
     if parsed is None:
         return
     valid: list[tuple[int, dict]] = []
     for n, t in parsed:
-        t_errs = _schema_errors("trace", t)
+        t_errs = schema_errors("trace", t)
         eid = t.get("episode_id") if isinstance(t, dict) else None
         for e in t_errs:
             add(f"{sub.TRACES} line {n} (episode {eid}): {e}")
@@ -363,14 +307,25 @@ def _verify(
         if gold_file is None:
             add(f"suite {suite.name} keeps its gold outside the package: pass gold_file")
         else:
-            gold = _load_gold(gold_file, report)
+            gold = load_gold(gold_file, report)
     to_check = _episode_set(specs, parsed, valid, report, suite)
+    log = None
+    if meta.get("track") == "real-model":
+        from econ_env.bench import verify_real as vr
+
+        log = vr.load_log(
+            root, specs, suite, max_file_bytes, lambda e: schema_errors("generation", e), add
+        )
+        if log is None:
+            return
     for k, (n, t, spec) in enumerate(to_check):
         if report.full:
             report.unchecked = len(to_check) - k
             break
         try:
             problems = check_episode(spec, t, suite, meta, gold, replay)
+            if log is not None and replay and not problems:
+                problems = vr.replay_logged(spec, t, t["config"], log.get(spec.episode_id, []))
         except Exception as exc:  # never crash on bad data
             problems = [f"cannot be checked: {type(exc).__name__}: {exc}"]
         for p in problems:
@@ -381,4 +336,7 @@ def _verify(
         actual = sub.compute_results(
             kept, suite=meta["suite"], suite_version=meta["suite_version"], policy=meta["policy"]
         )
+        actual["schema_version"] = meta["schema_version"]  # version 1 submissions still verify
         compare_results(results, actual, add)
+    if log is not None:
+        vr.finish(meta, log, {**real, "replay": replay}, report)

@@ -12,7 +12,8 @@ answer" means the same thing everywhere.
   3. the last ``answer is X`` / ``Answer: X`` (case-insensitive);
   4. fall-backs by kind: ``numeric`` the last number in the text; ``choice`` the last
      stand-alone choice letter A-J (``(B)``, ``B)``, ``**D**``, ``option C``, a bare ``C``);
-     ``code`` the last fenced code block. ``latex`` has no fall-back.
+     ``code`` the last fenced code block, tried first, and the whole text when nothing else
+     matched and it parses as Python. ``latex`` has no fall-back.
 
   For ``numeric`` a span is kept when it parses as a number, otherwise its first number is
   taken (if it lies in the span's first clause); for ``choice`` the span must start with a
@@ -27,13 +28,16 @@ answer" means the same thing everywhere.
   factor 1/100) and a trailing period are dropped; ``"x = 5"`` keeps what follows the last
   ``=``. Choice: one upper-case letter A-J. LaTeX: ``\\left``/``\\right``/``\\!``/``\\,`` and
   all whitespace removed, ``\\dfrac``/``\\tfrac`` -> ``\\frac``, numeric when it parses as a
-  number. Code: stripped text. ``None`` means "no answer".
+  number. Code: the code re-printed from its syntax tree (``ast.unparse``) when it parses, else
+  the stripped text (:func:`econ_env.tasks.code_check.code_key`). ``None`` means "no answer".
 
 * :func:`check_answer` compares a prediction with the gold answer (numeric: exact rational
   equality or ``|p - g| <= max(rel_tol * max(|p|, |g|), abs_tol)``, symmetric in its
   arguments); :func:`answers_agree` compares two agents' answers. ``latex`` answers that are
   not both plain numbers and whose keys differ are compared by math-verify
-  (:mod:`econ_env.tasks.math_equiv`) when it is installed, else they do not match.
+  (:mod:`econ_env.tasks.math_equiv`) when it is installed, else they do not match. ``code``
+  answers against a code gold (a JSON object with the tests, :mod:`econ_env.tasks.code_check`)
+  pass when the tests pass in the sandbox; against a plain-text gold their keys must be equal.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
+from econ_env.tasks.code_check import check_code, code_key, parse_code_gold, parses
 from econ_env.tasks.math_equiv import latex_equivalent
 
 __all__ = [
@@ -269,8 +274,7 @@ def _normalize_cached(ans: str, kind: str) -> str | None:
         if value is not None:
             return _fraction_key(value)
         return s or None
-    s = ans.strip()
-    return s or None
+    return code_key(ans)
 
 
 def _check_kind(kind: str) -> None:
@@ -374,6 +378,8 @@ def extract_answer(text: str, kind: str) -> str | None:
         return tokens[-1] if tokens else None
     if kind == "choice":
         return _last_choice(text)
+    if kind == "code" and parses(text):
+        return text.strip()
     return None
 
 
@@ -399,6 +405,8 @@ def check_answer(
         raise ValueError(f"rel_tol and abs_tol must be >= 0, got {rel_tol}, {abs_tol}")
     if pred is None or gold is None:
         return False
+    if kind == "code" and parse_code_gold(gold) is not None:
+        return check_code(str(pred), gold)
     p_key = normalize_answer(pred, kind)
     g_key = normalize_answer(gold, kind)
     if p_key is None or g_key is None:

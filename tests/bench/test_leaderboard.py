@@ -1,5 +1,6 @@
 """build_leaderboard: verified / partial / unverified / invalid submissions, escaping, tables and
-the plot (hostile submissions: test_leaderboard_untrusted.py)."""
+the plots (hostile submissions: test_leaderboard_untrusted.py; tracks, badges and ranking rules:
+test_leaderboard_tracks.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from econ_env.bench import leaderboard as lb
+from econ_env.bench import leaderboard_entry
 from econ_env.bench.runner import run_suite
 
 SUITE = "econ-bench-v0/dev"
@@ -56,16 +58,21 @@ def _entries(site: Path) -> dict[str, dict]:
 def test_badges_follow_verification(site: Path) -> None:
     entries = _entries(site)
     assert set(entries) == {*HONEST, "tampered", "broken"}
-    for name in HONEST:  # honest, but limit=1: verified as partial, never ranked
+    for name in HONEST:  # honest, but limit=1 and trace-only: partial, self-reported, unranked
         assert entries[name]["status"] == "partial", entries[name]["reason"]
         assert entries[name]["scope"] == "limit=1" and entries[name]["rank"] is None
+        assert entries[name]["badges"] == ["partial", "self-reported"]
+        assert entries[name]["track"] == "simulated" and not entries[name]["ranked"]
     assert entries["tampered"]["status"] == "unverified"
+    assert entries["tampered"]["badges"] == ["unverified"]
     assert "accuracy" in entries["tampered"]["reason"]
-    assert entries["broken"]["status"] == "invalid"
+    assert entries["broken"]["status"] == "invalid" and entries["broken"]["badges"] == ["invalid"]
     assert "not valid JSON" in entries["broken"]["reason"]
+    assert entries["broken"]["track"] == ""  # no metadata.json: not placed in a track
     page = site.read_text()
     assert page.count('<span class="badge partial"') == 2 + 2 * 4  # table + per-case rows
-    assert page.count('<span class="badge verified"') == 0
+    assert page.count('<span class="badge self-reported"') == 2 + 2 * 4
+    assert page.count('<span class="badge complete"') == 0
     assert page.count('<span class="badge invalid"') == 1
     assert page.count('<span class="scope">limit=1</span>') == 3  # the tampered copy too
     first_error = lb.html.escape(entries["tampered"]["reason"], quote=True)
@@ -93,10 +100,11 @@ def test_table_numbers_match_results(site: Path, submissions: Path) -> None:
     assert page.count("<tr data-index=") == 4 + 3 * 4  # 4 submissions + 3 valid x 4 cases
 
 
-def test_pareto_png_written(site: Path) -> None:
-    png = site.parent / "pareto.png"
-    assert png.read_bytes()[:8] == PNG_MAGIC
-    assert 'src="pareto.png"' in site.read_text()
+def test_pareto_pngs_written(site: Path) -> None:
+    for track in lb.TRACKS:
+        png = site.parent / f"pareto-{track}.png"
+        assert png.read_bytes()[:8] == PNG_MAGIC
+        assert f'src="pareto-{track}.png"' in site.read_text()
 
 
 def test_untrusted_strings_are_escaped(submissions: Path, tmp_path: Path) -> None:
@@ -115,7 +123,7 @@ def test_untrusted_strings_are_escaped(submissions: Path, tmp_path: Path) -> Non
     assert "<script>alert" not in page and "<b>" not in page
     assert lb.html.escape(EVIL, quote=True) in page
     assert page.count("<script>") == 1  # only the page's own sorting script
-    assert (tmp_path / "site" / "pareto.png").read_bytes()[:8] == PNG_MAGIC
+    assert (tmp_path / "site" / "pareto-simulated.png").read_bytes()[:8] == PNG_MAGIC
     assert _entries(index)["evil<b>"]["status"] == "unverified"
 
 
@@ -157,15 +165,15 @@ def test_bad_results_are_listed_invalid(tmp_path: Path, content, reason: str) ->
     index = lb.build_leaderboard(tmp_path / "subs", tmp_path / "site", verifier=_stub())
     entry = _entries(index)["s"]
     assert entry["status"] == "invalid" and reason in entry["reason"]
-    assert entry["accuracy"] is None
-    assert (tmp_path / "site" / "pareto.png").read_bytes()[:8] == PNG_MAGIC
+    assert entry["accuracy"] is None and entry["track"] == ""
+    assert (tmp_path / "site" / "pareto-real-model.png").read_bytes()[:8] == PNG_MAGIC
 
 
 def test_oversized_results_is_invalid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sub = tmp_path / "subs" / "big"
     sub.mkdir(parents=True)
     (sub / "results.json").write_text(json.dumps(_good_results()))
-    monkeypatch.setattr(lb, "MAX_RESULTS_BYTES", 50)
+    monkeypatch.setattr(leaderboard_entry, "MAX_RESULTS_BYTES", 50)
     index = lb.build_leaderboard(tmp_path / "subs", tmp_path / "site", verifier=_stub())
     assert "over the size limit of 50 bytes" in _entries(index)["big"]["reason"]
 
@@ -200,6 +208,8 @@ def test_entry_validation() -> None:
         lb.Entry(name="x", status="great")
     with pytest.raises(ValueError, match="accuracy"):
         lb.Entry(name="x", status="verified")
+    with pytest.raises(ValueError, match="only ranked entries have a rank"):
+        lb.Entry(name="x", status="verified", accuracy=0.5, rank=1)
     with pytest.raises(ValueError, match="accuracy"):
         lb.CaseRow(case="c", episodes=1, accuracy=2.0, billed_tokens=0, generated_tokens=0)
     with pytest.raises(ValueError, match="episodes"):

@@ -1,4 +1,5 @@
-"""The leaderboard page in a real headless Chromium (Debian's chromium, driven by Playwright).
+"""The leaderboard page (both tracks) in a real headless Chromium (Debian's chromium, driven by
+Playwright).
 
 Needs ``apt-get install -y chromium`` and ``pip install playwright`` (the ``browser`` extra);
 never ``playwright install``. Fails (does not skip) when either is missing. Set
@@ -15,9 +16,11 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from econ_env.bench.attest import attest
 from econ_env.bench.leaderboard import build_leaderboard
 from econ_env.bench.runner import run_suite
 from econ_env.bench.verify import verify_submission
@@ -32,8 +35,12 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-EXPECTED = {"single_cot": "verified", "truthful": "verified", "partial": "partial",
-            "tampered": "unverified", "broken": "invalid"}  # fmt: skip
+KEY = b"browser-test-maintainer-key-0001"
+SIMULATED = {"rerun": "complete re-run", "single_cot": "complete self-reported",
+             "truthful": "complete self-reported", "partial": "partial self-reported",
+             "tampered": "unverified"}  # fmt: skip
+REAL = {"real": "complete verified-log spot-checked"}
+UNPLACED = {"broken": "invalid"}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -41,10 +48,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def _edit_metadata(path: Path, **changes: object) -> None:
+    meta = json.loads((path / "metadata.json").read_text())
+    meta.update(changes)
+    (path / "metadata.json").write_text(json.dumps(meta))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, tiny_partial: Path, suites: dict) -> Path:
-    """Complete runs of the two-episode suite tiny/v0 (conftest.py), a partial, a tampered and a
-    broken one."""
+    """Complete runs of the two-episode suite tiny/v0 (conftest.py): two trace-only ones
+    (self-reported), one signed as a maintainer's re-run, one relabelled as a real-model run
+    (verified by a stub that says its log replayed); a partial, a tampered and a broken one."""
     root = tmp_path_factory.mktemp("subs")
     for policy in ("single_cot", "truthful"):
         run_suite(suites["tiny/v0"], policy, root / policy, progress=False)
@@ -55,8 +69,23 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_partial: Path, suites: d
     (root / "tampered" / "results.json").write_text(json.dumps(res))
     (root / "broken").mkdir()
     (root / "broken" / "results.json").write_text("not json")
-    check = lambda p: verify_submission(p, suites=suites)  # noqa: E731
-    return build_leaderboard(root, tmp_path_factory.mktemp("site"), verifier=check).parent
+    shutil.copytree(root / "truthful", root / "rerun")
+    seeds = {c.name: list(c.seeds) for c in suites["tiny/v0"].cases}
+    _edit_metadata(root / "rerun", evaluation={"by": "econ-env bench evaluate", "seeds": seeds})
+    attest(root / "rerun", KEY, "browser-key")
+    shutil.copytree(root / "single_cot", root / "real")
+    backend = {"name": "hf:org/Model-135M", "model_id": "org/Model-135M", "revision": "r1",
+               "weights_digest": "sha256:" + "ab" * 32}  # fmt: skip
+    _edit_metadata(root / "real", backend=backend, track="real-model")
+
+    def check(p: Path):
+        if p.name == "real":
+            return SimpleNamespace(ok=True, errors=[], complete=True, scope=lambda: "",
+                                   log_replayed=True, spot_checked=2)  # fmt: skip
+        return verify_submission(p, suites=suites)
+
+    out = tmp_path_factory.mktemp("site")
+    return build_leaderboard(root, out, verifier=check, attest_key=KEY, key_id="browser-key").parent
 
 
 @pytest.fixture(scope="module")
@@ -104,79 +133,92 @@ def page(browser, url: str):
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-def _column(pg, col: int) -> list[str]:
+def _column(pg, col: int, table: str = "#board-simulated") -> list[str]:
     return pg.eval_on_selector_all(
-        "#leaderboard tbody tr",
+        f"{table} tbody tr",
         f"rows => rows.map(r => r.cells[{col}].getAttribute('data-sort'))",
     )
+
+
+def _names(pg, table: str = "#board-simulated") -> list[str]:
+    return pg.eval_on_selector_all(f"{table} tbody tr", "rs => rs.map(r => r.dataset.name)")
 
 
 def _accuracies(pg) -> list[str]:
     return _column(pg, 5)
 
 
-def test_one_row_per_submission_with_badges(page) -> None:
-    rows = page.locator("#leaderboard tbody tr")
-    assert rows.count() == len(EXPECTED)
-    badges = dict(
-        page.eval_on_selector_all(
-            "#leaderboard tbody tr",
-            "rows => rows.map(r => [r.dataset.name, r.querySelector('.badge').textContent])",
-        )
+def _badges(pg, table: str) -> dict[str, str]:
+    js = (
+        "rows => rows.map(r => [r.dataset.name, Array.from(r.querySelectorAll('.badge'))"
+        ".filter(b => b.offsetWidth > 0).map(b => b.textContent).join(' ')])"
     )
-    assert badges == EXPECTED
-    title = page.get_attribute("#leaderboard tr[data-name='tampered'] .badge", "title")
+    return dict(pg.eval_on_selector_all(f"{table} tbody tr", js))
+
+
+def test_each_track_has_its_rows_with_visible_badges(page) -> None:
+    assert _badges(page, "#board-simulated") == SIMULATED
+    assert _badges(page, "#board-real-model") == REAL
+    assert _badges(page, "#board-unplaced") == UNPLACED
+    sim = "#board-simulated tr[data-name='{}'] "
+    title = page.get_attribute(sim.format("tampered") + ".badge", "title")
     assert title and "accuracy" in title
-    assert "JSON" in page.get_attribute("#leaderboard tr[data-name='broken'] .badge", "title")
-    assert page.locator("#leaderboard tr[data-name='truthful'] td").nth(2).inner_text() == (
-        "truthful"
-    )
-    scope = page.locator("#leaderboard tr[data-name='partial'] td").nth(3).inner_text()
-    assert scope.endswith("limit=1, budgets=[1000000]")
-    title = page.get_attribute("#leaderboard tr[data-name='partial'] .badge", "title")
+    assert "JSON" in page.get_attribute("#board-unplaced tr[data-name='broken'] .badge", "title")
+    title = page.get_attribute(sim.format("truthful") + ".badge.self-reported", "title")
+    assert title and "no evaluation block" in title
+    title = page.get_attribute(sim.format("rerun") + ".badge.re-run", "title")
+    assert title and "key browser-key" in title
+    assert page.locator(sim.format("single_cot") + "td .policy").inner_text() == "single_cot"
+    scope = page.locator(sim.format("partial") + "td").nth(4).inner_text()
+    assert scope.splitlines() == ["tiny/v0 v0.1.0 limit=1, budgets=[1000000]", "1 episode"]
+    title = page.get_attribute(sim.format("partial") + ".badge.partial", "title")
     assert title and "not ranked" in title
+    model = page.locator("#board-real-model tr[data-name='real'] td").nth(2).inner_text()
+    assert model.startswith("org/Model-135M @ r1") and "weights abababababab" in model
+    decoding = page.locator(sim.format("truthful") + "td.decoding").inner_text()
+    assert decoding.startswith("auction_v0: draft≤")
 
 
 def test_rows_start_in_rank_order(page) -> None:
-    assert page.locator("#col-rank").get_attribute("aria-sort") == "ascending"
-    assert _column(page, 0) == ["1", "2", "", "", ""]  # only the complete, verified runs
-    names = page.eval_on_selector_all("#leaderboard tbody tr", "rs => rs.map(r => r.dataset.name)")
-    assert [EXPECTED[n] for n in names] == [
-        "verified", "verified", "partial", "unverified", "invalid"
-    ]  # fmt: skip
+    header = page.locator("#board-simulated th.col-rank")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert _column(page, 0) == ["1", "", "", "", ""]  # only the signed re-run is ranked
+    assert _names(page)[0] == "rerun" and _names(page)[3:] == ["partial", "tampered"]
+    assert _column(page, 0, "#board-real-model") == ["1"]
 
 
 def test_clicking_accuracy_header_reorders(page) -> None:
     before = _accuracies(page)
-    names = "rs => rs.map(r => r.dataset.name)"
-    order = page.eval_on_selector_all("#leaderboard tbody tr", names)
-    header = page.locator("#col-accuracy")
+    order = _names(page)
+    header = page.locator("#board-simulated th.col-accuracy")
     values = [float(v) for v in before if v]
     header.click()
     after = _accuracies(page)
     assert header.get_attribute("aria-sort") == "descending"
-    assert page.locator("#col-rank").get_attribute("aria-sort") is None
-    assert [float(v) for v in after if v] == sorted(values, reverse=True) and after[-1] == ""
+    assert page.locator("#board-simulated th.col-rank").get_attribute("aria-sort") is None
+    assert [float(v) for v in after] == sorted(values, reverse=True)
     header.click()
     assert header.get_attribute("aria-sort") == "ascending"
-    assert [float(v) for v in _accuracies(page) if v] == sorted(values) and after[-1] == ""
-    rank = page.locator("#col-rank")
+    assert [float(v) for v in _accuracies(page)] == sorted(values)
+    rank = page.locator("#board-simulated th.col-rank")
     rank.click()
     rank.click()  # descending, then ascending: back to rank order
     assert rank.get_attribute("aria-sort") == "ascending"
-    assert page.eval_on_selector_all("#leaderboard tbody tr", names) == order
+    assert _names(page) == order
+    assert _names(page, "#board-real-model") == ["real"]  # the other track is untouched
 
 
 def test_clicking_a_text_header_sorts_by_name(page) -> None:
-    page.locator("#leaderboard thead th").nth(1).click()
-    names = page.eval_on_selector_all("#leaderboard tbody tr", "rs => rs.map(r => r.dataset.name)")
-    assert names == sorted(EXPECTED)
+    page.locator("#board-simulated thead th").nth(1).click()
+    assert _names(page) == sorted(SIMULATED)
 
 
-def test_plot_and_per_case_table_render(page) -> None:
-    img = page.locator("#pareto")
-    img.scroll_into_view_if_needed()
-    page.wait_for_function("document.getElementById('pareto').complete")
-    assert page.evaluate("document.getElementById('pareto').naturalWidth") > 0
-    assert page.evaluate("document.getElementById('pareto').naturalHeight") > 0
-    assert page.locator("#per-case tbody tr").count() == 4 * 1  # 4 with numbers x 1 case
+def test_plots_and_per_case_tables_render(page) -> None:
+    for track in ("simulated", "real-model"):
+        img = page.locator(f"#pareto-{track}")
+        img.scroll_into_view_if_needed()
+        page.wait_for_function(f"document.getElementById('pareto-{track}').complete")
+        assert page.evaluate(f"document.getElementById('pareto-{track}').naturalWidth") > 0
+        assert page.evaluate(f"document.getElementById('pareto-{track}').naturalHeight") > 0
+    assert page.locator("#cases-simulated tbody tr").count() == 5 * 1  # 5 with numbers x 1 case
+    assert page.locator("#cases-real-model tbody tr").count() == 1

@@ -13,11 +13,13 @@ import pytest
 
 from econ_env.bench import leaderboard as lb
 from econ_env.bench import leaderboard_html, safe_io
+from econ_env.bench.attest import attest
 from econ_env.bench.safe_text import BIDI_CONTROLS
 from econ_env.bench.verify import verify_submission
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 BIDI = "\u202e\u2066\u200f\u061c"
+KEY = b"a-maintainer-key-for-the-tests!!"
 
 
 def _results(**changes: object) -> dict:
@@ -31,8 +33,18 @@ def _results(**changes: object) -> dict:
 
 
 def _ranked(path: Path) -> SimpleNamespace:
-    """A stub verifier's report: accepted, complete (the numbers are not checked)."""
-    return SimpleNamespace(ok=True, errors=[], complete=True, scope=lambda: "")
+    """A stub verifier's report: accepted, complete, generation log replayed (the numbers are
+    not checked): ranked on the real-model track."""
+    return SimpleNamespace(ok=True, errors=[], complete=True, scope=lambda: "", log_replayed=True)
+
+
+METADATA = {
+    "schema_version": 2,
+    "track": "real-model",
+    "generation_log": "generations.jsonl",
+    "backend": {"name": "hf:m", "model_id": "m", "revision": None},
+    "decoding": {},
+}
 
 
 def _submission(root: Path, name: str | bytes, text: str | None = None, **changes: object) -> Path:
@@ -41,6 +53,7 @@ def _submission(root: Path, name: str | bytes, text: str | None = None, **change
     (path / "results.json").write_text(
         text if text is not None else json.dumps(_results(**changes))
     )
+    (path / "metadata.json").write_text(json.dumps(METADATA))
     return path
 
 
@@ -103,7 +116,7 @@ def test_one_bad_submission_never_breaks_the_build(tmp_path: Path, kind: str) ->
     assert calls == ["good"]  # the bad one is refused before verification
     page = index.read_text(encoding="utf-8")
     assert page.count("<tr data-index=") == 2 and f'data-name="{lb.html.escape(name)}"' in page
-    assert (out / "pareto.png").read_bytes()[:8] == PNG_MAGIC
+    assert (out / "pareto-real-model.png").read_bytes()[:8] == PNG_MAGIC
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -126,9 +139,19 @@ def test_names_cannot_reorder_the_page_or_the_plot(
     page = index.read_text(encoding="utf-8")
     assert not any(ch in page for ch in BIDI_CONTROLS) and "\x1b" not in page
     assert "pol\\u202eicy\\x1b[2J" in page and "n\\u202e\\u2066\\u200f\\u061cme" in page
-    assert labels == ["pol\\u202eicy\\x1b[2J"]
+    assert labels == ["pol\\u202eicy\\x1b[2J · m"]  # policy · model (real-model track)
     entry = _entries(index)["n\\u202e\\u2066\\u200f\\u061cme"]
     assert entry["policy"] == "pol\\u202eicy\\x1b[2J" and entry["status"] == "verified"
+
+
+def _as_rerun(path: Path, seeds: dict[str, list[int]]) -> None:
+    """Give ``path`` the evaluation block ``bench evaluate`` writes and sign it with KEY."""
+    meta = json.loads((path / "metadata.json").read_text())
+    meta["evaluation"] = {"by": "econ-env bench evaluate", "seed_commitment": "0" * 64,
+                          "seeds": seeds, "isolation": "none", "limits": {},
+                          "agent": {"spec": "m:C", "digest": "0" * 64}}  # fmt: skip
+    (path / "metadata.json").write_text(json.dumps(meta))
+    attest(path, KEY, "test-key")
 
 
 def test_partial_runs_are_listed_but_never_ranked(
@@ -139,8 +162,14 @@ def test_partial_runs_are_listed_but_never_ranked(
     shutil.copytree(tiny_partial, root / "a-partial")
     shutil.copytree(tiny_complete, root / "b-complete")
     shutil.copytree(tiny_complete, root / "c-complete")
+    seeds = {c.name: list(c.seeds) for c in suites["tiny/v0"].cases}  # the suite's own seeds
+    for name in ("a-partial", "b-complete", "c-complete"):
+        _as_rerun(root / name, seeds)
     index = lb.build_leaderboard(
-        root, tmp_path / "site", verifier=lambda p: verify_submission(p, suites=suites)
+        root,
+        tmp_path / "site",
+        verifier=lambda p: verify_submission(p, suites=suites),
+        attest_key=KEY,
     )
     entries = _entries(index)
     assert [(e["name"], e["status"], e["rank"]) for e in entries.values()] == [
@@ -148,6 +177,7 @@ def test_partial_runs_are_listed_but_never_ranked(
         ("c-complete", "verified", 2),
         ("a-partial", "partial", None),
     ]
+    assert entries["a-partial"]["badges"] == ["partial", "re-run"]
     part = entries["a-partial"]
     assert part["scope"] == "limit=1, budgets=[1000000]"
     assert part["reason"].startswith("partial run (limit=1, budgets=[1000000])")
@@ -163,7 +193,12 @@ def test_a_failed_build_leaves_the_previous_site_whole(
     _submission(root, "good")
     lb.build_leaderboard(root, out, verifier=_ranked)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"index.html", "pareto.png", "leaderboard.json"}
+    assert set(before) == {
+        "index.html",
+        "pareto-simulated.png",
+        "pareto-real-model.png",
+        "leaderboard.json",
+    }
     _submission(root, "second", accuracy=0.9)
 
     def broken(*args: object, **kwargs: object) -> str:

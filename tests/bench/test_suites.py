@@ -14,7 +14,7 @@ DEV, TEST = "econ-bench-v0/dev", "econ-bench-v0/test"
 
 
 def test_shipped_suites():
-    assert list_suites() == [DEV, TEST]
+    assert list_suites() == [DEV, TEST, "econ-bench-v1/dev", "econ-bench-v1/test"]
     dev, test = get_suite(DEV), get_suite(TEST)
     assert dev.gold == "bundled" and test.gold == "external"
     assert dev.version == test.version == "0.1.0"

@@ -124,7 +124,7 @@ def test_normalize_other_kinds() -> None:
     assert normalize_answer("\\dfrac{\\pi}{2}", "latex") == "\\frac{\\pi}{2}"
     assert normalize_answer("$\\frac{2}{4}$", "latex") == "1/2"
     assert normalize_answer("2x", "latex") == "2x"
-    assert normalize_answer("  def f(): pass \n", "code") == "def f(): pass"
+    assert normalize_answer("  def f(): pass \n", "code") == "def f():\n    pass"
     assert normalize_answer(None, "numeric") is None
 
 

@@ -7,7 +7,9 @@ completions and benchmark submissions can name the prompts they were made with.
 On tasks whose items carry facts (:mod:`econ_env.tasks.split_facts`) the user message holds the
 question followed by the agent's own share of the facts
 (:func:`~econ_env.tasks.split_facts.share_question`), so ``index`` (the agent's seat) is
-required then; prompts of items without facts are unchanged.
+required then; prompts of items without facts are unchanged. Code items (``kind="code"``,
+HumanEval) add one sentence to the system message asking for a fenced code block instead of
+``\\boxed{}``; the prompts of every other kind are unchanged, so ``PROMPT_VERSION`` stays.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _SYSTEM = (
     "be brief. Think step by step, then finish with 'The answer is \\boxed{{ANSWER}}'."
 )
 _CHOICE_HINT = " Answer with the letter of one option."
+_CODE_HINT = " For a coding task, end with the whole function in a ```python block instead."
 
 
 def _system(
@@ -33,6 +36,8 @@ def _system(
     text = _SYSTEM.format(agent=agent, n=n_agents)
     if item.kind == "choice":
         text += _CHOICE_HINT
+    elif item.kind == "code":
+        text += _CODE_HINT
     if system_prompt is not None:  # the agent's own addition (a heterogeneous ``team``)
         text += "\n\n" + system_prompt
     return {"role": "system", "content": text}

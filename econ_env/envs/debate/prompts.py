@@ -33,7 +33,13 @@ def local_coordinator(group: int) -> str:
 
 
 def _choice_hint(item: TaskItem) -> str:
-    return " Answer with the letter of one option." if item.kind == "choice" else ""
+    """The kind's extra instruction: a letter for choices, a code block for code items (the
+    prompts of other kinds are unchanged, so ``PROMPT_VERSION`` stays)."""
+    if item.kind == "choice":
+        return " Answer with the letter of one option."
+    if item.kind == "code":
+        return " For a coding task, end with the whole function in a ```python block instead."
+    return ""
 
 
 def strategy_messages(item: TaskItem, soft_limit: int) -> tuple[dict[str, str], ...]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from econ_env.core.ledger import Role
 from econ_env.llm.base import Completion, GenRequest, SimHints
+from econ_env.llm.simulated.code_distractors import code_solution_key
 from econ_env.llm.simulated.compression import (
     compression_text,
     compression_tokens,
@@ -31,6 +32,7 @@ from econ_env.llm.simulated.compression import (
 )
 from econ_env.llm.simulated.distractors import distractors, plurality, same_answer
 from econ_env.llm.simulated.params import SimParams
+from econ_env.tasks.code_check import parse_code_gold
 
 __all__ = [
     "FILLER",
@@ -67,6 +69,22 @@ def _softplus(x: float) -> float:
 def _item_key(item_id: str) -> int:
     """A stable 32-bit key of an item id (mixed into seeded requests' random streams)."""
     return zlib.crc32(item_id.encode())
+
+
+@lru_cache(maxsize=4096)
+def _right_answer(gold: str, kind: str) -> str:
+    """What a correct agent answers: the gold, or for an executable code gold the reference
+    solution's voting key (the code the envs extract from its fenced block)."""
+    if kind == "code":
+        key = code_solution_key(gold)
+        if key is not None:
+            return key
+    return gold
+
+
+def _fenced(item: Any) -> bool:
+    """Whether answers to ``item`` are written as a fenced code block (executable code golds)."""
+    return item.kind == "code" and parse_code_gold(item.gold) is not None
 
 
 @lru_cache(maxsize=65536)
@@ -191,7 +209,7 @@ class SimulatedBackend:
         z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
         shift = p.temperature_confidence * (req.temperature - p.t_ref)
         return Completion(
-            text=compression_text(p, hints.tier, answer, tokens, truncated),
+            text=compression_text(p, hints.tier, answer, tokens, truncated, fenced=_fenced(item)),
             prompt_tokens=prompt_tokens,
             completion_tokens=tokens,
             mean_logprob=-_softplus(p.logprob_offset - p.logprob_slope * z + shift),
@@ -249,7 +267,7 @@ class SimulatedBackend:
             logit -= p.fact_weight * (1.0 - hints.facts_known)
         p_correct = 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
         if rng.random() < p_correct:
-            return gold, True
+            return _right_answer(gold, kind), True
         if p.top_p_focus and req.top_p < 1.0:
             temp *= req.top_p**p.top_p_focus
         return self._distractor(item, temp, rng), False
@@ -261,7 +279,7 @@ class SimulatedBackend:
         if item.kind != "choice":
             ds = ds[: self.params.n_distractors]
         if not ds:
-            return f"not {item.gold}"
+            return "raise NotImplementedError" if _fenced(item) else f"not {item.gold}"
         if temp <= 0.0 or len(ds) == 1:
             return ds[0]
         ratio = math.exp(-min(self.params.distractor_skew / temp, 700.0))
@@ -294,6 +312,7 @@ class SimulatedBackend:
         numbers = _question_numbers(item.question)
         heard = hints.heard
         role = hints.role
+        fenced = _fenced(item)
         if role is Role.STRATEGY:
             parts = ["Plan:"]
             if numbers:
@@ -306,12 +325,23 @@ class SimulatedBackend:
                 if heard:
                     parts.append("I weighed the executors' answers against my own check.")
             elif role is Role.REVISE and heard:
-                parts.append(f"Others answered {', '.join(heard)}.")
+                if fenced:
+                    parts.append(f"I read the {len(heard)} programs the others wrote.")
+                else:
+                    parts.append(f"Others answered {', '.join(heard)}.")
             elif role is Role.ANSWER and heard and heard[0]:
-                parts.append(f"The coordinator committed to {heard[0]}.")
+                if fenced:
+                    parts.append("I read the program the coordinator committed to.")
+                else:
+                    parts.append(f"The coordinator committed to {heard[0]}.")
             if numbers and role is not Role.COMMITMENT:
                 parts.append(f"The question involves {', '.join(numbers)}.")
-            ending = " ..." if truncated else f" The answer is \\boxed{{{answer}}}."
+            if truncated:
+                ending = " ..."
+            elif fenced:
+                ending = f" The answer is:\n```python\n{answer}\n```"
+            else:
+                ending = f" The answer is \\boxed{{{answer}}}."
         head = " ".join(parts)
         missing = int(tokens * self.params.chars_per_token) - len(head) - len(ending)
         if missing > 0:

@@ -31,12 +31,24 @@ def compression_tokens(params: SimParams, tier: str, source_tokens: int, max_tok
 
 
 def compression_text(
-    params: SimParams, tier: str, answer: str | None, tokens: int, truncated: bool
+    params: SimParams,
+    tier: str,
+    answer: str | None,
+    tokens: int,
+    truncated: bool,
+    *,
+    fenced: bool = False,
 ) -> str:
     """``"Summary: ..."`` / ``"Keywords: ..."`` about ``tokens`` tokens long, ending with
-    ``\\boxed{answer}`` (``" ..."`` when clipped or without an answer)."""
+    ``\\boxed{answer}`` (``fenced``: a ```python block, for code items; ``" ..."`` when
+    clipped or without an answer)."""
     head = _LABELS.get(tier, f"{tier.capitalize()}:")
-    ending = " ..." if truncated or answer is None else f" \\boxed{{{answer}}}"
+    if truncated or answer is None:
+        ending = " ..."
+    elif fenced:
+        ending = f"\n```python\n{answer}\n```"
+    else:
+        ending = f" \\boxed{{{answer}}}"
     missing = int(tokens * params.chars_per_token) - len(head) - len(ending)
     if missing > 0:
         reps = missing // len(COMPRESS_FILLER) + 1

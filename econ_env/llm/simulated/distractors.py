@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 
+from econ_env.llm.simulated.code_distractors import code_candidates
 from econ_env.tasks.answers import check_answer, normalize_answer
 
 __all__ = ["answer_key", "candidates", "distractors", "plurality", "same_answer"]
@@ -40,7 +41,9 @@ def candidates(gold: str, kind: str, n_choices: int) -> list[str]:
     By answer ``kind``: ``"choice"``: the other letters among the first ``n_choices`` (at least
     2); ``"numeric"``: gold ± 1, ×10, ±10, ×2, /10, +2, -gold, /2 written like the gold (for a
     gold that is not a finite number: textual variants); ``"latex"``: perturbed expressions;
-    anything else (code): wrong-snippet markers. The order is fixed; :func:`distractors`
+    ``"code"`` with an executable code gold (HumanEval): mutants of the reference solution that
+    fail its tests in the sandbox (:mod:`~econ_env.llm.simulated.code_distractors`); other code:
+    wrong-snippet markers. The order is fixed; :func:`distractors`
     shuffles it per item.
     """
     if kind == "choice":
@@ -74,6 +77,9 @@ def candidates(gold: str, kind: str, n_choices: int) -> list[str]:
             f"{gold}+2",
         ]
     else:
+        mutants = code_candidates(gold)
+        if mutants is not None:
+            return mutants
         return [f"# wrong snippet {k}" for k in range(1, 9)]
     return [c for c in cands if not same_answer(c, gold, kind)]
 
