@@ -23,6 +23,7 @@ from econ_env.bench.suites import Suite, SuiteCase, get_suite, list_suites
 from econ_env.bench.verify import verify_submission
 from econ_env.llm.base import Completion, GenRequest
 from econ_env.llm.registry import register_backend
+from econ_env.models.prepare import ensure_prepared
 
 SHORT = {"n_agents": 3, "max_rounds": 1}
 REAL_TINY = Suite(
@@ -349,6 +350,7 @@ def llama_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def llama_run(llama_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ensure_prepared("smollm2")  # the tokenizer the recount reads (converted once per machine)
     out = tmp_path_factory.mktemp("llama_real")
     run_suite(REAL_TINY, "truthful", out, progress=False, backend=f"openai:{llama_url}", limit=1)
     return out
@@ -391,6 +393,7 @@ def test_the_tokenizer_recount_catches_counts_shaved_a_little_everywhere(llama_r
 def test_the_shipped_real_model_entry_verifies():
     """docs/assets/submissions/real-smollm2: SmolLM2-135M on llama.cpp, replayed and recounted."""
     root = Path(__file__).resolve().parents[2] / "docs" / "assets" / "submissions"
+    ensure_prepared("smollm2")  # the tokenizer the recount reads (converted once per machine)
     report = verify_submission(root / "real-smollm2", tokenizer=True)
     assert report.ok, report.errors
     assert "76 requests, 76 within tolerance" in report.notes[0]
