@@ -4,7 +4,7 @@
 with ``true``) and cached:
 
 * ``"bwrap"`` (Debian's ``bubblewrap``): every namespace (user, pid, net, ipc, uts, cgroup,
-  mount), the whole filesystem read-only except the work directory, a private ``/tmp``, fresh
+  mount), the whole filesystem read-only except the work directory (``/tmp`` too), fresh
   ``/proc`` and ``/dev``, a new session, killed with its parent;
 * ``"unshare"`` (util-linux): user, net, pid and mount namespaces; every mount remounted
   read-only and the work directory bind-mounted writable; the namespace's init is a shell that
@@ -32,16 +32,14 @@ def _bwrap_prefix(workdir: str, network: bool) -> list[str]:
     argv = ["bwrap", "--unshare-all"]
     if network:
         argv.append("--share-net")
-    # /tmp is a fresh tmpfs; the work directory (possibly under /tmp) is bound after it so that
-    # it stays visible and is the only writable place.
+    # The whole filesystem read-only (/tmp included: a checkout or a venv may live there, so it
+    # is not hidden behind a fresh tmpfs), the work directory bound writable on top of it.
     argv += [
         "--die-with-parent",
         "--new-session",
         "--ro-bind",
         "/",
         "/",
-        "--tmpfs",
-        "/tmp",
         "--proc",
         "/proc",
         "--dev",
