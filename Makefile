@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test test-rllib test-floors lint bench bench-train bench-vector gpu-check docs docs-serve golden clean chromium sandbox-tools
+.PHONY: demo test test-rllib test-floors lint bench bench-train bench-vector gpu-check docs docs-serve golden clean chromium sandbox-tools sim-to-real
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench-train: $(STAMP)
 ## (CPU, and CUDA when available); docs/guides/vector-performance.md has the measured table.
 bench-vector: $(STAMP)
 	$(BIN)/python benchmarks/vector_throughput.py --json build/vector_throughput.json
+
+## The sim-to-real study (docs/fidelity.md) replayed from the shipped real-model cache, without
+## the model: checks the real episodes bit for bit, refits the preset, reruns the simulators.
+sim-to-real: $(STAMP)
+	$(BIN)/python benchmarks/sim_to_real.py --replay --check --out build/sim_to_real
 
 ## The GPU check (scripts/gpu_check.py) here: its CPU mode without CUDA. For the device machine,
 ## `bash scripts/gpu_check.sh prepare` fills .whl/, then run `bash scripts/gpu_check.sh` there.

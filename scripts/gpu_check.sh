@@ -9,6 +9,8 @@
 # Then, with the device tool: run(command="bash scripts/gpu_check.sh", carry=[".whl"],
 # timeout_s=540). The results come back as $OUT/gpu_check.json and $OUT/gpu_check.log.
 # `bash scripts/gpu_check.sh --cpu` (any gpu_check.py flag passes through) runs the CPU mode.
+# `bash scripts/gpu_check.sh study ARGS` runs the sim-to-real study instead
+# (benchmarks/sim_to_real.py ARGS --out $OUT/sim_to_real; docs/fidelity.md, "On a GPU").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHL=.whl
@@ -60,4 +62,9 @@ if [ -d "$WHL" ] && ! $PY -c 'import econ_env, gymnasium, pettingzoo, tianshou' 
   export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
+if [ "${1:-}" = study ]; then
+  shift
+  $PY benchmarks/sim_to_real.py --out "$OUT/sim_to_real" "$@" 2>&1 | tee "$OUT/sim_to_real.log"
+  exit "${PIPESTATUS[0]}"
+fi
 $PY scripts/gpu_check.py --out "$OUT" "$@" 2>&1 | tee "$OUT/gpu_check.log"

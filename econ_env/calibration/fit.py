@@ -37,7 +37,10 @@ The fit, effect by effect (scipy; steps 5-7 live in :mod:`econ_env.calibration.s
 7. confidence -- ``temperature_confidence`` by regressing the inverse-softplus signals on
    ``(1, correct, T - t_ref)``; ``confidence_correlation`` rho from the mean of the two
    temperature-adjusted AUCs (mean logprob, negative entropy; the simulator's AUC is
-   Phi(sqrt(2) rho / sqrt(1 - rho^2))); each signal's offset and slope from its mean and variance.
+   Phi(sqrt(2) rho / sqrt(1 - rho^2))), taken within items (pairs of a right and a wrong fresh
+   answer -- a draft or a first answer -- to the same item in the same episode) when there are
+   at least 20 such pairs, else pooled over every finished answer;
+   each signal's offset and slope from its mean and variance.
 """
 
 from __future__ import annotations
@@ -273,7 +276,9 @@ def _social_fit(rows: Sequence[Any], p: SimParams, offset: bool, rep: FitReport)
     sel = [
         r
         for r in rows
-        if r.finish_reason == "stop" and (r.role == "revise" or (r.role == "answer" and r.heard))
+        if r.finish_reason == "stop"
+        and r.answer is not None  # a finished text without a final answer carries no class
+        and (r.role == "revise" or (r.role == "answer" and r.heard))
     ]
     names = ("influence", "stickiness", "truth_bias", "follow_temperature")
     if len(sel) < MIN_ROWS:

@@ -247,12 +247,15 @@ def record_plan(
     policies: Mapping[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
     parallel: int = 1,
+    on_episode: Callable[[str, int, int, str, Mapping[str, Any]], None] | None = None,
 ) -> list[TraceRow]:
     """Play each game's ``(episode, seed, item_id)`` plan on items of the task ``source``.
 
     The games are interleaved per episode (so an interrupted real run has traces of every
     game); ``parallel`` episodes at a time share batched backend calls. Rows come back in plan
     order whatever ``parallel`` is, each stamped with whether its episode ended correct.
+    ``on_episode(game, episode, seed, item_id, info)`` (called under a lock) receives every
+    finished episode's final info (correctness, billed and generated tokens, ...).
     """
     if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
         raise ValueError(f"parallel must be an int >= 1, got {parallel!r}")
@@ -288,6 +291,8 @@ def record_plan(
                 ok = bool(result.info["correct"])
                 with lock:
                     results[k, game] = [replace(r, episode_correct=ok) for r in recorder.rows]
+                    if on_episode is not None:
+                        on_episode(game, episode, seed, item_id, result.info)
                 if progress is not None:
                     tokens = sum(r.completion_tokens for r in recorder.rows)
                     progress(

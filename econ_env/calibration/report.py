@@ -24,6 +24,7 @@ __all__ = [
     "LENGTH_ROLES",
     "auc",
     "format_comparison",
+    "is_fresh",
     "simulate_report",
     "summarize",
 ]
@@ -43,7 +44,8 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def _fresh(r: Any) -> bool:
+def is_fresh(r: Any) -> bool:
+    """A fresh answer: a draft, or a debate answer given before hearing anyone."""
     return r.role == "draft" or (r.role == "answer" and not r.heard)
 
 
@@ -63,7 +65,7 @@ def summarize(rows: Sequence[Any]) -> dict[str, tuple[float, int]]:
     for i in sorted({r.agent_index for r in rows if r.agent_index >= 0}):
         put(
             f"fresh accuracy[agent {i}]",
-            [r.correct for r in rows if _fresh(r) and r.agent_index == i],
+            [r.correct for r in rows if is_fresh(r) and r.agent_index == i],
         )
     finals: dict[str, list[bool]] = {}
     last = None

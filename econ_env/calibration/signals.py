@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from econ_env.calibration.report import auc
+from econ_env.calibration.report import auc, is_fresh
 from econ_env.calibration.types import FitReport
 from econ_env.envs.debate.config import DebateConfig
 from econ_env.llm.simulated.params import SimParams
@@ -150,6 +150,30 @@ def prompt_fit(rows: Sequence[Any], rep: FitReport) -> dict:
     }
 
 
+MIN_PAIRS = 20
+"""Same-item (right, wrong) answer pairs needed to match rho to the within-item AUC."""
+
+
+def _within_item_auc(
+    scores: np.ndarray, labels: np.ndarray, groups: Sequence[Any]
+) -> tuple[float, int]:
+    """``(AUC, pairs)`` over pairs of one right and one wrong answer in the same group (ties
+    count one half; a ``None`` group is no group); ``(nan, 0)`` without such pairs."""
+    by: dict[Any, list[int]] = {}
+    for i, g in enumerate(groups):
+        if g is not None:  # rows without a group take no part
+            by.setdefault(g, []).append(i)
+    wins, pairs = 0.0, 0
+    for idx in by.values():
+        right = [scores[i] for i in idx if labels[i]]
+        wrong = [scores[i] for i in idx if not labels[i]]
+        for a in right:
+            for b in wrong:
+                pairs += 1
+                wins += 1.0 if a > b else 0.5 if a == b else 0.0
+    return (wins / pairs if pairs else math.nan), pairs
+
+
 def confidence_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
     """Step 7: confidence_correlation, temperature_confidence, offsets and slopes."""
     sel = [
@@ -183,7 +207,21 @@ def confidence_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
     else:
         rep.kept["temperature_confidence"] = "temperatures barely vary"
     # AUCs of the temperature-adjusted signals (in the simulator these are monotone in z).
-    aucs = [auc(-(u - e * dT), labels), auc(-(v - e * dT), labels)]
+    # The simulator's z does not depend on the item, so its AUC is the same across items and
+    # within one; a real model's is not: easy items give short, confident solutions, which
+    # swamps the signal across items (Qwen2.5-Coder-0.5B on arithmetic: 0.50 pooled, 0.65
+    # between answers to the same item). What a bidder can use is the within-item signal, so
+    # rho matches the within-item AUC when enough same-item pairs exist.
+    # Only fresh answers (drafts, first answers): after hearing a broadcast a real model adopts
+    # it confidently whether it is right or not, so revisions' confidence says little (0.45 on
+    # arithmetic), while the simulator has one rho for every role.
+    groups = [(r.game, r.episode, r.item_id) if is_fresh(r) else None for r in sel]
+    within = [_within_item_auc(-(t - e * dT), labels, groups) for t in (u, v)]
+    if min(n for _, n in within) >= MIN_PAIRS:
+        how = f"within-item AUCs of fresh answers, {within[0][1]} pairs"
+        aucs = [a for a, _ in within]
+    else:
+        aucs, how = [auc(-(u - e * dT), labels), auc(-(v - e * dT), labels)], "pooled AUCs"
     k = stats.norm.ppf(float(np.clip(np.mean(aucs), 0.01, 0.99)))
     rho = float(np.clip(k / math.sqrt(2 + k * k), -0.99, 0.99))
     out["confidence_correlation"] = rho
@@ -198,7 +236,7 @@ def confidence_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
         out[off] = float(np.mean(resid)) + b * rho * float(np.mean(s))
     desc = (
         f"AUC match + moments on {len(sel)} finished answers "
-        f"(temperature-adjusted AUCs {aucs[0]:.3f} / {aucs[1]:.3f})"
+        f"(temperature-adjusted {how} {aucs[0]:.3f} / {aucs[1]:.3f})"
     )
     for n in names:
         rep.fitted[n] = desc

@@ -49,13 +49,14 @@ from __future__ import annotations
 import json
 import random
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from econ_env.llm.base import Completion, GenRequest, Message
+from econ_env.llm.chat_text import build_completion, chat_prompt_ids, find_stop
 from econ_env.llm.soft_prompt import BeliefProjection, SoftPromptConfig
 from econ_env.models.prepare import resolve_model, weights_digest
 
@@ -237,15 +238,7 @@ class HFBackend:
 
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         """Token ids of ``messages`` rendered by the chat template with the generation prompt."""
-        msgs = []
-        for k, m in enumerate(messages):
-            if not isinstance(m, Mapping) or not isinstance(m.get("content"), str):
-                raise ValueError(f"message {k} must be a mapping with a str 'content', got {m!r}")
-            if m.get("role") not in ("system", "user", "assistant"):
-                raise ValueError(f"message {k} has role {m.get('role')!r}; system/user/assistant")
-            msgs.append({"role": m["role"], "content": m["content"]})
-        out = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True)
-        return list(out["input_ids"] if isinstance(out, Mapping) else out)
+        return chat_prompt_ids(self.tokenizer, messages)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Prompt tokens of ``messages`` as :meth:`generate` counts them."""
@@ -388,23 +381,11 @@ class HFBackend:
         ]
 
     def _find_stop(self, toks: list[int]) -> int | None:
-        text = self.tokenizer.decode(toks, skip_special_tokens=True)
-        hits = [k for k in (text.find(s) for s in self.stop) if k >= 0]
-        return min(hits) if hits else None
+        return find_stop(self.tokenizer, toks, self.stop)
 
     def _completion(self, prompt: list, toks: list, lps: list, ents: list, finish: str, cut: Any):
-        body = toks[:-1] if toks and toks[-1] in self._eos else toks
-        text = self.tokenizer.decode(body, skip_special_tokens=True)
-        if cut is not None:
-            text = text[:cut]
-        return Completion(
-            text=text,
-            prompt_tokens=len(prompt),
-            completion_tokens=len(toks),
-            mean_logprob=min(0.0, sum(lps) / len(lps)),
-            mean_entropy=max(0.0, sum(ents) / len(ents)),
-            finish_reason=finish,
-        )
+        eos = bool(toks) and toks[-1] in self._eos
+        return build_completion(self.tokenizer, prompt, toks, lps, ents, finish, cut, eos)
 
     # ------------------------------------------------------------------ scoring
     def next_token_logprobs(self, requests: Sequence[GenRequest]) -> torch.Tensor:

@@ -60,3 +60,18 @@ def test_real_model_end_to_end_through_the_cache(tmp_path, capsys):
     again, _ = load_traces(tmp_path / "p.traces.jsonl")
     assert again == rows
     assert SimParams.from_json(out).chars_per_token > 1.0
+
+
+def test_trace_files_round_trip_gzipped(tmp_path):
+    """A ``.gz`` trace path is gzip-compressed on write and read back the same."""
+    import gzip
+
+    from econ_env.calibration import save_traces
+    from econ_env.calibration.record import record_traces
+    from econ_env.llm.simulated import SimulatedBackend
+
+    rows = record_traces(SimulatedBackend(seed=0), task="arithmetic", episodes=1)
+    save_traces(tmp_path / "t.jsonl.gz", rows, {"m": 1})
+    assert gzip.decompress((tmp_path / "t.jsonl.gz").read_bytes()).startswith(b'{"_meta"')
+    back, meta = load_traces(tmp_path / "t.jsonl.gz")
+    assert back == rows and meta == {"m": 1}
