@@ -180,6 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         all_sim[name] = sim
         results[name] = compare(real, sim, n_boot=args.boot)
         print(format_markdown(results[name], title=name))
+    if args.check and (ASSETS / "study.json").is_file():
+        shipped = json.loads((ASSETS / "study.json").read_text(encoding="utf-8"))["results"]
+        for name, res in results.items():
+            got = [{k: v for k, v in r.items() if not k.startswith("sim_")} for r in res["table"]]
+            want = [
+                {k: v for k, v in r.items() if not k.startswith("sim_")}
+                for r in shipped.get(name, {}).get("table", [])
+            ]
+            if got != want:
+                print(f"CHECK FAILED: the real columns of {name!r} differ from study.json")
+                return 1
+        print("check: the real-model table equals docs/assets/fidelity/study.json")
     summary = {
         "meta": {
             **meta,
