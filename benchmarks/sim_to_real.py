@@ -64,6 +64,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
+    # the replayed cache is unpacked here; removed on every exit, a failed check included
+    with tempfile.TemporaryDirectory(prefix="econ-s2r-") as tmp:
+        return _study(args, argv, Path(tmp))
+
+
+def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
     from econ_env.calibration import fit_sim_params, simulate_report
     from econ_env.calibration.commands import report_markdown
     from econ_env.calibration.traces_io import save_traces
@@ -90,10 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.backend_arg)}
     if args.replay:  # the cache knows the backend by its spec and the recording's arguments
         kwargs = {**shipped_meta.get("backend_kwargs", {}), **kwargs}
-    tmp = None
     if args.replay:
-        tmp = tempfile.mkdtemp(prefix="econ-s2r-")
-        cache = Path(tmp) / "real.sqlite"
+        cache = tmp / "real.sqlite"
         with gzip.open(ASSETS / "real_cache.sqlite.gz", "rb") as src, cache.open("wb") as dst:
             shutil.copyfileobj(src, dst)
         backend = make_backend(f"cache:{args.backend}", path=str(cache), mode="replay", **kwargs)
@@ -224,8 +228,6 @@ def main(argv: list[str] | None = None) -> int:
                 dst_db.close()
                 data = gzip.compress(copy.read_bytes(), mtime=0)
                 (ASSETS / "real_cache.sqlite.gz").write_bytes(data)
-    if tmp:
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
