@@ -143,7 +143,9 @@ def evaluate(env: Any, act: Act, seed: int) -> dict[str, float]:
 
     Returns the mean team return (mean over bidders, summed over the episode) and its standard
     error, accuracy, billed and generated tokens, rounds, and ``speak_rate`` (the share of
-    agent-rounds in which the agent broadcast).
+    agent-rounds in which the agent broadcast). With several message tiers it adds
+    ``tier_rate_<tier>`` for each tier (the share of agent-rounds in which the agent broadcast
+    that tier; they sum to ``speak_rate``).
     """
     env.autoreset = False
     obs, _ = env.reset(seed=seed)
@@ -153,6 +155,8 @@ def evaluate(env: Any, act: Act, seed: int) -> dict[str, float]:
     ret = torch.zeros(n, device=dev)
     out = {k: torch.zeros(n, device=dev) for k in ("correct", "billed", "generated", "rounds")}
     spoke = torch.zeros(n, device=dev)
+    tiers = tuple(env.config.tiers) if getattr(env, "tiered", False) else ()
+    by_tier = torch.zeros(n, len(tiers), device=dev)
     for _ in range(int(env.config.max_rounds) + 2):
         with torch.no_grad():
             action = act(obs, mask)
@@ -160,6 +164,9 @@ def evaluate(env: Any, act: Act, seed: int) -> dict[str, float]:
         live = ~finished
         ret += reward.float().mean(-1) * live
         spoke += info["spoke"].float().sum(-1) * live
+        if tiers:  # env.last_tier: the tier each agent broadcast this round (-1: none)
+            sent = env.last_tier[..., None] == torch.arange(len(tiers), device=dev)
+            by_tier += sent.float().sum(1) * live[:, None]
         new = (terminated | truncated) & live
         for key in out:
             out[key] = torch.where(new, info[f"episode_{key}"].float(), out[key])
@@ -170,6 +177,9 @@ def evaluate(env: Any, act: Act, seed: int) -> dict[str, float]:
     if not bool(finished.all()):
         raise RuntimeError(f"{int((~finished).sum())} evaluation episodes did not end")
     agent_rounds = (out["rounds"] * env.n_agents).clamp(min=1.0)
+    rates = {
+        f"tier_rate_{t}": float((by_tier[:, k] / agent_rounds).mean()) for k, t in enumerate(tiers)
+    }
     return {
         "team_return": float(ret.mean()),
         "team_return_se": float(ret.std() / math.sqrt(n)) if n > 1 else 0.0,
@@ -178,4 +188,5 @@ def evaluate(env: Any, act: Act, seed: int) -> dict[str, float]:
         "generated_tokens": float(out["generated"].mean()),
         "rounds": float(out["rounds"].mean()),
         "speak_rate": float((spoke / agent_rounds).mean()),
+        **rates,
     }

@@ -324,6 +324,10 @@ def plot_sweep(result: dict[str, Any], path: Path) -> None:
             xs = sorted({r[key] for r in lr})
             ys = [np.mean([r["speak_rate"] for r in lr if r[key] == x]) for x in xs]
             ax.plot(xs, ys, "o-", label=f"{name}: speaking rate")
+            tiers = sorted({k[len("tier_rate_") :] for r in lr for k in r if k.startswith("tier_")})
+            for tier in tiers if len(tiers) > 1 else ():  # which tier the learner sends
+                ys = [np.mean([r[f"tier_rate_{tier}"] for r in lr if r[key] == x]) for x in xs]
+                ax.plot(xs, ys, ".--", lw=1, label=f"{name}: {tier} tier")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("budget (tokens)")
         ax.set_ylabel("share of agent-rounds with a broadcast")

@@ -87,6 +87,15 @@ def format_markdown(result: Mapping[str, Any], title: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+def _tau_line(name: str, tau: Mapping[str, Any], metric: str) -> str:
+    """``name: τ = ...`` over all policies, or per game when the study has several games."""
+    games = [g for g in tau if g != "all"]
+    if len(games) <= 1:
+        return f"{name}: τ = {_fmt_tau(tau['all'][metric])}"
+    per_game = ", ".join(f"{g.split('_')[0]} {_fmt_tau(tau[g][metric])}" for g in games)
+    return f"{name}: τ {per_game}"
+
+
 def plot_comparison(
     results: Mapping[str, Mapping[str, Any]], path: str | Path, model: str = "the real model"
 ) -> None:
@@ -134,8 +143,9 @@ def plot_comparison(
         ax.plot([a, b], [a, b], color="grey", lw=0.8, ls="--")
         ax.set_xlabel(f"real model: {unit}")
         ax.set_ylabel(f"simulator: {unit}")
-        taus = "\n".join(f"{n}: τ = {_fmt_tau(res['tau']['all'][m])}" for n, res in results.items())
-        ax.set_title(taus, fontsize=8)
+        ax.set_title(
+            "\n".join(_tau_line(n, res["tau"], m) for n, res in results.items()), fontsize=7
+        )
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(
         f"Policies on {model} vs the simulator (circles: auction_v0, squares: debate_v0)",

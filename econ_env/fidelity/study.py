@@ -72,22 +72,22 @@ on the simulator (``econ_env_agents.fidelity``, weights from ``benchmarks/sim_to
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """What the study plays: task, items, env configs (the calibration configs of the registry
-    with a longer commitment cap, see docs/fidelity.md), items per game (the defaults are the
-    shipped real run's: debate_v0 was not recorded on the real model, see docs/fidelity.md)."""
+    """What the study plays: task, items, env configs (the registry's calibration configs; the
+    debate plays one round with a longer commitment cap, see docs/fidelity.md) and items per game
+    (the defaults are the shipped real run's)."""
 
     task: str = "arithmetic"
     task_kwargs: Mapping[str, Any] = field(
         default_factory=lambda: {"max_terms": 3, "max_digits": 2}
     )
     item_seed: int = 2026
-    n_items: Mapping[str, int] = field(default_factory=lambda: {"auction_v0": 60, "debate_v0": 0})
+    n_items: Mapping[str, int] = field(default_factory=lambda: {"auction_v0": 60, "debate_v0": 60})
     env_kwargs: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: {
             "auction_v0": {"n_agents": 3, "max_rounds": 2, "max_draft_tokens": 256},
             "debate_v0": {
                 "n_agents": 3,
-                "max_rounds": 2,
+                "max_rounds": 1,
                 "max_answer_tokens": 256,
                 "commitment_cap": 96,
                 "embedder": "hashed",

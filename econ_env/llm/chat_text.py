@@ -1,18 +1,19 @@
 """Chat-template prompts and completion texts shared by the local backends (``hf``, ``llamacpp``).
 
 Both render a request's messages with the model's transformers tokenizer and its chat template,
-cut a completion at the first stop string and build the :class:`~econ_env.llm.base.Completion`
-with the same counting rules (the end-of-sequence token counts, its text does not).
+decode requests in length-sorted batches, cut a completion at the first stop string and build
+the :class:`~econ_env.llm.base.Completion` with the same counting rules (the end-of-sequence
+token counts, its text does not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from econ_env.llm.base import Completion, Message
+from econ_env.llm.base import Completion, GenRequest, Message
 
-__all__ = ["build_completion", "chat_prompt_ids", "find_stop"]
+__all__ = ["build_completion", "chat_prompt_ids", "decode_in_chunks", "find_stop"]
 
 
 def chat_prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
@@ -59,3 +60,24 @@ def build_completion(
         mean_entropy=max(0.0, sum(entropies) / len(entropies)),
         finish_reason=finish,
     )
+
+
+def decode_in_chunks(
+    requests: Sequence[GenRequest],
+    ids: Sequence[list[int]],
+    seeds: Sequence[int],
+    max_batch_size: int,
+    decode: Callable[[list[GenRequest], list[list[int]], list[int]], list[Completion]],
+) -> list[Completion]:
+    """Decode ``requests`` in batches of at most ``max_batch_size``, shortest prompts together
+    (less padding, similar positions), and return the completions in the requests' order."""
+    order = sorted(range(len(requests)), key=lambda i: len(ids[i]))
+    results: list[Completion | None] = [None] * len(requests)
+    for start in range(0, len(order), max_batch_size):
+        chunk = order[start : start + max_batch_size]
+        outs = decode(
+            [requests[i] for i in chunk], [ids[i] for i in chunk], [seeds[i] for i in chunk]
+        )
+        for i, c in zip(chunk, outs, strict=True):
+            results[i] = c
+    return [c for c in results if c is not None]

@@ -56,7 +56,12 @@ from typing import Any
 import torch
 
 from econ_env.llm.base import Completion, GenRequest, Message
-from econ_env.llm.chat_text import build_completion, chat_prompt_ids, find_stop
+from econ_env.llm.chat_text import (
+    build_completion,
+    chat_prompt_ids,
+    decode_in_chunks,
+    find_stop,
+)
 from econ_env.llm.soft_prompt import BeliefProjection, SoftPromptConfig
 from econ_env.models.prepare import resolve_model, weights_digest
 
@@ -300,16 +305,7 @@ class HFBackend:
                 raise ValueError(f"request {k} must be a GenRequest, got {type(r).__name__}")
         seeds = [self._rng.getrandbits(63) if r.seed is None else int(r.seed) for r in requests]
         ids = [self.prompt_ids(r.messages) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: len(ids[i]))
-        results: list[Completion | None] = [None] * len(requests)
-        for start in range(0, len(order), self.max_batch_size):
-            chunk = order[start : start + self.max_batch_size]
-            outs = self._decode(
-                [requests[i] for i in chunk], [ids[i] for i in chunk], [seeds[i] for i in chunk]
-            )
-            for i, c in zip(chunk, outs, strict=True):
-                results[i] = c
-        return [c for c in results if c is not None]
+        return decode_in_chunks(requests, ids, seeds, self.max_batch_size, self._decode)
 
     @torch.inference_mode()
     def _decode(

@@ -40,11 +40,36 @@ from typing import Any
 import numpy as np
 
 from econ_env.llm.base import Completion, GenRequest, Message
-from econ_env.llm.chat_text import build_completion, chat_prompt_ids, find_stop
+from econ_env.llm.chat_text import (
+    build_completion,
+    chat_prompt_ids,
+    decode_in_chunks,
+    find_stop,
+)
 
 __all__ = ["LlamaCppBackend"]
 
 _LOG_CALLBACK: list[Any] = []  # keeps the ctypes callback alive while llama.cpp holds it
+
+
+def nucleus_order(p: np.ndarray, top_p: float, head: int = 512) -> np.ndarray:
+    """The token ids that can hold the top-``top_p`` nucleus of ``p``, most probable first.
+
+    Equal to ``np.argsort(-p, kind="stable")`` cut after the nucleus: ties in index order, and
+    every id past the returned ones would be zeroed by the nucleus rule (its exclusive cumulative
+    mass is already ``>= top_p``). A stable sort of the whole vocabulary (151,936 ids for Qwen)
+    took 27 ms per token; this sorts the ``head`` most probable ids (``np.argpartition``) and
+    falls back to the full sort when the nucleus may reach past them or a tie straddles the cut.
+    """
+    if head >= len(p):
+        return np.argsort(-p, kind="stable")
+    cand = np.sort(np.argpartition(-p, head)[:head])
+    order = cand[np.argsort(-p[cand], kind="stable")]
+    q = p[order]
+    inside = int(np.count_nonzero(q > q[-1]))  # ids strictly above the cut value: all in cand
+    if inside and float(np.cumsum(q[:inside])[-1]) >= top_p * (1.0 + 1e-9):
+        return order[:inside]
+    return np.argsort(-p, kind="stable")
 
 
 def _quiet(lc: Any) -> None:
@@ -182,16 +207,7 @@ class LlamaCppBackend:
                     f"request {k}: {len(x)} prompt tokens + max_tokens {r.max_tokens} exceed "
                     f"LlamaCppBackend.n_ctx = {self.n_ctx}"
                 )
-        order = sorted(range(len(requests)), key=lambda i: len(ids[i]))
-        results: list[Completion | None] = [None] * len(requests)
-        for start in range(0, len(order), self.max_batch_size):
-            chunk = order[start : start + self.max_batch_size]
-            outs = self._decode(
-                [requests[i] for i in chunk], [ids[i] for i in chunk], [seeds[i] for i in chunk]
-            )
-            for i, c in zip(chunk, outs, strict=True):
-                results[i] = c
-        return [c for c in results if c is not None]
+        return decode_in_chunks(requests, ids, seeds, self.max_batch_size, self._decode)
 
     def _put(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
         b = self._batch
@@ -269,7 +285,7 @@ class LlamaCppBackend:
         p = np.exp(z - z.max())
         p /= p.sum()
         if r.top_p < 1.0:
-            order = np.argsort(-p, kind="stable")
+            order = nucleus_order(p, r.top_p)
             q = p[order]
             q = np.where(np.cumsum(q) - q >= r.top_p, 0.0, q)
             cdf = np.cumsum(q)

@@ -76,3 +76,22 @@ def test_evaluate_reports_silence_as_free_and_speaking_as_billed():
     assert always["billed_tokens"] > 0 and always["speak_rate"] > 0
     assert always["generated_tokens"] >= always["billed_tokens"]
     assert set(FIXED) == {"silent", "truthful", "always", "round_robin", "random"}
+
+
+def test_evaluate_reports_which_tier_was_sent():
+    plain = evaluate(
+        V.auction(num_envs=64, seed=0), BatchedBidders(V.auction(num_envs=64), 0).fixed("always"), 3
+    )
+    assert not any(k.startswith("tier_rate_") for k in plain)
+    env = V.auction(num_envs=256, seed=0, tiers=("full", "summary", "keywords"))
+    res = evaluate(env, BatchedBidders(env, seed=0).fixed("always"), 5)
+    rates = [res[f"tier_rate_{t}"] for t in ("full", "summary", "keywords")]
+    assert res["speak_rate"] > 0 and all(0.0 <= r <= 1.0 for r in rates)
+    assert sum(rates) == pytest.approx(res["speak_rate"], abs=1e-5)
+    assert res["tier_rate_full"] == pytest.approx(res["speak_rate"])  # bids go to tier 0
+    summary = evaluate(env, BatchedBidders(env, seed=0, tier=1).fixed("always"), 5)
+    assert summary["speak_rate"] > 0
+    assert summary["tier_rate_summary"] == pytest.approx(summary["speak_rate"])
+    assert summary["tier_rate_full"] == summary["tier_rate_keywords"] == 0.0
+    quiet = evaluate(env, BatchedBidders(env, seed=0).fixed("silent"), 5)
+    assert all(quiet[f"tier_rate_{t}"] == 0.0 for t in ("full", "summary", "keywords"))

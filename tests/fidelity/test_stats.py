@@ -98,3 +98,21 @@ def test_compare_scopes_games_and_ranks() -> None:
     assert "| a | auction_v0 | 30 |" in md and "debate_v0" in md
     with pytest.raises(ValueError, match="no simulated episodes"):
         compare(real, sim[:30])
+
+
+def test_plot_titles_give_tau_per_game(tmp_path) -> None:
+    from econ_env.fidelity.report import _tau_line, plot_comparison
+
+    real = _episodes({"a": 0.2, "b": 0.8}, 30, 0) + _episodes(
+        {"x": 0.3, "y": 0.9}, 20, 1, "debate_v0"
+    )
+    sim = _episodes({"a": 0.25, "b": 0.7}, 30, 2) + _episodes(
+        {"x": 0.9, "y": 0.2}, 20, 3, "debate_v0"
+    )
+    res = compare(real, sim, n_boot=50)
+    line = _tau_line("sim", res["tau"], "correct")
+    assert line.startswith("sim: τ auction +1.00") and "debate -1.00" in line
+    one_game = compare(real[:60], sim[:60], n_boot=50)
+    assert _tau_line("sim", one_game["tau"], "correct").startswith("sim: τ = +1.00")
+    plot_comparison({"sim": res}, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
