@@ -11,7 +11,7 @@ Replay the shipped real run without the model (what ``make sim-to-real`` does; s
 
     OMP_NUM_THREADS=1 python benchmarks/sim_to_real.py --replay --check --out /tmp/s2r
 
-Record it again (Qwen2.5-Coder-0.5B through llama.cpp; about an hour on 2 cores)::
+Record it again (Qwen2.5-Coder-0.5B through llama.cpp; about 2.5 hours on 2 cores)::
 
     econ-env models prepare qwen2.5-coder-0.5b
     OMP_NUM_THREADS=1 python benchmarks/sim_to_real.py --cache /tmp/real.sqlite --out /tmp/s2r

@@ -90,6 +90,7 @@ def format_markdown(result: Mapping[str, Any], title: str = "") -> str:
 def _tau_line(name: str, tau: Mapping[str, Any], metric: str) -> str:
     """``name: τ = ...`` over all policies, or per game when the study has several games."""
     games = [g for g in tau if g != "all"]
+    name = name.split(" (")[0]  # the simulator's name without its note
     if len(games) <= 1:
         return f"{name}: τ = {_fmt_tau(tau['all'][metric])}"
     per_game = ", ".join(f"{g.split('_')[0]} {_fmt_tau(tau[g][metric])}" for g in games)
@@ -106,7 +107,7 @@ def plot_comparison(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
     markers = {"auction_v0": "o", "debate_v0": "s"}
     for k, (name, res) in enumerate(results.items()):
         colour = f"C{k}"
