@@ -324,7 +324,8 @@ def plot_sweep(result: dict[str, Any], path: Path) -> None:
             xs = sorted({r[key] for r in lr})
             ys = [np.mean([r["speak_rate"] for r in lr if r[key] == x]) for x in xs]
             ax.plot(xs, ys, "o-", label=f"{name}: speaking rate")
-            tiers = sorted({k[len("tier_rate_") :] for r in lr for k in r if k.startswith("tier_")})
+            prefix = "tier_rate_"  # evaluate's per-tier broadcast shares
+            tiers = sorted({k[len(prefix) :] for r in lr for k in r if k.startswith(prefix)})
             for tier in tiers if len(tiers) > 1 else ():  # which tier the learner sends
                 ys = [np.mean([r[f"tier_rate_{tier}"] for r in lr if r[key] == x]) for x in xs]
                 ax.plot(xs, ys, ".--", lw=1, label=f"{name}: {tier} tier")
