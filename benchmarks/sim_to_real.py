@@ -165,6 +165,10 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
         "command": "python benchmarks/sim_to_real.py " + " ".join(argv or sys.argv[1:]),
     }
     fit_meta["fit_command"] = fit_meta["command"]
+    shipped_preset = PRESETS / f"{PRESET_NAME}.json"
+    if args.replay and shipped_preset.is_file():  # a refit of the replay: keep how it was recorded
+        recorded = json.loads(shipped_preset.read_text(encoding="utf-8")).get("metadata", {})
+        fit_meta["command"] = recorded.get("command", fit_meta["command"])
     (out / "fit.md").write_text(report_markdown(fit_meta, fit), encoding="utf-8")
     params.to_json(out / f"{PRESET_NAME}.json", metadata=fit_meta)
     save_traces(out / f"{PRESET_NAME}.traces.jsonl", unique, fit_meta)

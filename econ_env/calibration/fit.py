@@ -39,7 +39,9 @@ The fit, effect by effect (scipy; steps 5-7 live in :mod:`econ_env.calibration.s
    temperature-adjusted AUCs (mean logprob, negative entropy; the simulator's AUC is
    Phi(sqrt(2) rho / sqrt(1 - rho^2))), taken within items (pairs of a right and a wrong fresh
    answer -- a draft or a first answer -- to the same item in the same episode) when there are
-   at least 20 such pairs, else pooled over every finished answer;
+   at least 20 such pairs, else pooled over every finished answer; ``role_confidence_correlation``
+   the same match per fresh role (drafts, first answers) when two or more roles each have 20
+   such pairs (revisions and commitments keep the shared rho);
    each signal's offset and slope from its mean and variance.
 """
 

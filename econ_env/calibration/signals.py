@@ -174,6 +174,12 @@ def _within_item_auc(
     return (wins / pairs if pairs else math.nan), pairs
 
 
+def _rho_from_auc(value: float) -> float:
+    """The simulator's rho whose AUC ``Phi(sqrt(2) rho / sqrt(1 - rho^2))`` is ``value``."""
+    k = stats.norm.ppf(float(np.clip(value, 0.01, 0.99)))
+    return float(np.clip(k / math.sqrt(2 + k * k), -0.99, 0.99))
+
+
 def confidence_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
     """Step 7: confidence_correlation, temperature_confidence, offsets and slopes."""
     sel = [
@@ -222,9 +228,27 @@ def confidence_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
         aucs = [a for a, _ in within]
     else:
         aucs, how = [auc(-(u - e * dT), labels), auc(-(v - e * dT), labels)], "pooled AUCs"
-    k = stats.norm.ppf(float(np.clip(np.mean(aucs), 0.01, 0.99)))
-    rho = float(np.clip(k / math.sqrt(2 + k * k), -0.99, 0.99))
+    rho = _rho_from_auc(float(np.mean(aucs)))
     out["confidence_correlation"] = rho
+    # Per fresh role (auction drafts, debate first answers): the roles' within-item AUCs differ
+    # on a real model (Qwen2.5-Coder-0.5B on arithmetic: 0.62 for drafts, 0.56 for first
+    # answers), and one rho for both gives each game the other's signal. Fitted only when two
+    # or more fresh roles each bring MIN_PAIRS same-item pairs; other roles keep the shared rho.
+    by_role = {}
+    for role in sorted({r.role for r in sel if is_fresh(r)}):
+        g = [grp if r.role == role else None for grp, r in zip(groups, sel, strict=True)]
+        res = [_within_item_auc(-(t - e * dT), labels, g) for t in (u, v)]
+        if min(n for _, n in res) >= MIN_PAIRS:
+            by_role[role] = (float(np.mean([a for a, _ in res])), res[0][1])
+    if len(by_role) >= 2:
+        out["role_confidence_correlation"] = {r: _rho_from_auc(a) for r, (a, _) in by_role.items()}
+        rep.fitted["role_confidence_correlation"] = "within-item AUC match per fresh role: " + (
+            ", ".join(f"{r} {a:.3f} ({n} pairs)" for r, (a, n) in by_role.items())
+        )
+    else:
+        rep.kept["role_confidence_correlation"] = (
+            f"fewer than two fresh roles with {MIN_PAIRS} same-item pairs ({sorted(by_role)})"
+        )
     var_z = rho**2 * float(np.var(s)) + 1 - rho**2
     for t, off, slope in (
         (u, "logprob_offset", "logprob_slope"),

@@ -236,7 +236,7 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
         tokens, cut = self.sim.lengths(
             mode, (b * n,), self.config.max_draft_tokens, self.gen, self.rep.reshape(-1)
         )
-        logprob, entropy = self.sim.confidence(ok, temp, self.gen)
+        logprob, entropy = self.sim.confidence(ok, temp, self.gen, mode)
         ending = self.sim.ending_chars(items, ans, taken, cut)
         chars = self.sim.text_chars(tokens, head.reshape(-1), ending)
         ans = torch.where(cut, self.table.row(self.table.cut_answer, items), ans)

@@ -246,11 +246,16 @@ class TensorSim:
         return answer, correct, adopt | keep
 
     def confidence(
-        self, correct: torch.Tensor, temperature: torch.Tensor, gen: torch.Generator
+        self,
+        correct: torch.Tensor,
+        temperature: torch.Tensor,
+        gen: torch.Generator,
+        role: str,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(mean_logprob, mean_entropy)`` from the latent ``z = rho*s + sqrt(1-rho²)*eps``."""
+        """``(mean_logprob, mean_entropy)`` of completions of ``role`` from the latent
+        ``z = rho*s + sqrt(1-rho²)*eps`` (``rho = SimParams.rho_of(role)``)."""
         p = self.p
-        rho = p.confidence_correlation
+        rho = p.rho_of(role)
         eps = torch.randn(correct.shape, generator=gen, device=self.device, dtype=FLOAT)
         z = rho * (correct.to(FLOAT) * 2.0 - 1.0) + math.sqrt(1.0 - rho * rho) * eps
         shift = p.temperature_confidence * (temperature - p.t_ref)

@@ -236,6 +236,19 @@ def test_logprob_correlation_with_correctness_rises_with_rho():
     assert neg < zero < high
 
 
+def test_role_confidence_correlation_applies_to_its_role_only():
+    """A draft's signal follows the draft rho; a first answer keeps the shared rho (0)."""
+    b = SimulatedBackend(
+        seed=12, skill=0.4, confidence_correlation=0.0, role_confidence_correlation={"draft": 0.9}
+    )
+    corr = {}
+    for role in ("draft", "answer"):
+        out = b.generate([req(role=role, agent_index=0) for _ in range(4000)])
+        ok = np.array([boxed(c) == NUM.gold for c in out], dtype=float)
+        corr[role] = float(np.corrcoef([c.mean_logprob for c in out], ok)[0, 1])
+    assert corr["draft"] > 0.5 and abs(corr["answer"]) < 0.08, corr
+
+
 def test_higher_temperature_raises_entropy():
     b = SimulatedBackend(seed=2)
     cold = np.mean([c.mean_entropy for c in b.generate([req(temperature=0.2)] * 500)])

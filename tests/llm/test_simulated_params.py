@@ -95,3 +95,17 @@ def test_shipped_qwen_preset_loads():
         SimulatedBackend(preset="nope")
     with pytest.raises(ValueError, match="params or preset"):
         SimulatedBackend(SimParams(), preset="qwen2.5-coder-0.5b")
+
+
+def test_role_confidence_correlation_overrides_rho_for_its_roles_and_round_trips():
+    p = SimParams(confidence_correlation=0.3, role_confidence_correlation={"draft": 0.6})
+    assert p.role_confidence_correlation == (("draft", 0.6),)
+    assert p.rho_of("draft") == 0.6 and p.rho_of("answer") == 0.3 == p.rho_of("revise")
+    assert SimParams.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+    # a preset written before the field existed keeps one rho for every role
+    old = {k: v for k, v in p.to_dict().items() if k != "role_confidence_correlation"}
+    assert SimParams.from_dict(old).role_confidence_correlation == ()
+    with pytest.raises(ValueError, match=r"role_confidence_correlation.*\[-1.0, 1.0\]"):
+        SimParams(role_confidence_correlation={"draft": 1.5})
+    with pytest.raises(ValueError, match=r"role_confidence_correlation.*\(role, value\)"):
+        SimParams(role_confidence_correlation=(("draft",),))

@@ -252,3 +252,23 @@ def test_numpy_actions_and_a_single_bid_dimension_without_the_last_axis_are_acce
     env.reset(seed=0)
     obs, *_ = env.step(np.zeros((3, 3), dtype=np.float32))
     assert obs.shape == (3, 3, env.obs_dim)
+
+
+@pytest.mark.parametrize("rho", [0.9, -0.9])
+def test_drafts_confidence_follows_the_draft_rho(rho):
+    """The batched drafts draw their signal with ``SimParams.rho_of("draft")``, like the text
+    backend: a draft rho of +-0.9 over a shared rho of 0 sets the sign of the correlation."""
+    env = auction(
+        num_envs=2048,
+        seed=3,
+        backend_kwargs={
+            "confidence_correlation": 0.0,
+            "role_confidence_correlation": {"draft": rho},
+        },
+        **POOL,
+    )
+    env.reset(seed=3)
+    t = env.table
+    ok = t.cell(t.correct, env.item[:, None], env.answer.clamp(min=0)) & (env.answer >= 0)
+    corr = np.corrcoef(env.logprob.reshape(-1).numpy(), ok.reshape(-1).double().numpy())[0, 1]
+    assert corr * np.sign(rho) > 0.5, corr

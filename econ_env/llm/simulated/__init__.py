@@ -82,7 +82,8 @@ The model (every effect is a named field of :class:`SimParams`):
   (13% truncated at the hard cap 70), commitment ~20 (3% over 50).
   ``prompt_tokens = ceil(total content chars / chars_per_token) + per_message_overhead * n_msgs``.
 - confidence: ``z = rho*s + sqrt(1 - rho^2)*eps`` with ``s = +1`` if correct else -1,
-  ``eps ~ N(0, 1)`` and ``rho = confidence_correlation``; with ``dT = T - t_ref`` and
+  ``eps ~ N(0, 1)`` and ``rho`` = ``role_confidence_correlation[role]`` or
+  ``confidence_correlation``; with ``dT = T - t_ref`` and
   ``e = temperature_confidence``: ``mean_logprob = -softplus(logprob_offset - logprob_slope*z
   + e*dT)`` (< 0) and ``mean_entropy = softplus(entropy_offset - entropy_slope*z + e*dT)`` (> 0).
 

@@ -179,7 +179,7 @@ class SimulatedBackend:
                 answer, correct = "", rng.random() < p.strategy_hint
             else:
                 answer, correct = self._answer(item, hints, req, rng)
-            rho = p.confidence_correlation
+            rho = p.rho_of(role.value)
             z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
             text = self._text(item, hints, answer, correct, truncated, tokens)
         shift = p.temperature_confidence * d_temp
@@ -205,7 +205,7 @@ class SimulatedBackend:
         tokens = req.max_tokens if truncated else want
         answer = hints.own_answer
         correct = answer is not None and same_answer(answer, item.gold, item.kind)
-        rho = p.confidence_correlation
+        rho = p.rho_of(Role.COMPRESS.value)
         z = rho * (1.0 if correct else -1.0) + math.sqrt(1.0 - rho * rho) * rng.gauss(0.0, 1.0)
         shift = p.temperature_confidence * (req.temperature - p.t_ref)
         return Completion(

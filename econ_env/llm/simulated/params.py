@@ -30,11 +30,13 @@ def _finite(name: str, value: float, lo: float = -math.inf, hi: float = math.inf
         raise ValueError(f"SimParams.{name} must be a finite number in [{lo}, {hi}], got {value!r}")
 
 
-def _tier_pairs(name: str, value: Any, lo: float) -> tuple[tuple[str, float], ...]:
+def _tier_pairs(
+    name: str, value: Any, lo: float, key: str = "tier"
+) -> tuple[tuple[str, float], ...]:
     pairs = tuple(value.items()) if isinstance(value, Mapping) else tuple(value)
     for pair in pairs:
         if len(pair) != 2 or not isinstance(pair[0], str) or not pair[0]:
-            raise ValueError(f"SimParams.{name} entries must be (tier, value) pairs, got {pair!r}")
+            raise ValueError(f"SimParams.{name} entries must be ({key}, value) pairs, got {pair!r}")
         _finite(name, pair[1], lo, 1.0)
     return tuple((t, float(v)) for t, v in pairs)
 
@@ -67,6 +69,8 @@ class SimParams:
         chars_per_token: prompt characters per simulated token, in (0, 100].
         per_message_overhead: simulated tokens added per chat message; >= 0.
         confidence_correlation: rho, the correlation of the latent confidence with correctness.
+        role_confidence_correlation: per-role rho, e.g. ``(("draft", 0.2), ("answer", 0.1))``
+            (or a mapping), each in [-1, 1]; a role not named uses ``confidence_correlation``.
         logprob_offset, logprob_slope: ``a``, ``b`` in ``mean_logprob = -softplus(a - b*z)``.
         entropy_offset, entropy_slope: ``c``, ``d`` in ``mean_entropy = softplus(c - d*z)``.
         temperature_confidence: shift of both signals per unit of ``T - t_ref``; >= 0.
@@ -109,6 +113,7 @@ class SimParams:
     chars_per_token: float = 4.0
     per_message_overhead: int = 4
     confidence_correlation: float = 0.5
+    role_confidence_correlation: tuple[tuple[str, float], ...] = ()
     logprob_offset: float = -0.8
     logprob_slope: float = 0.5
     entropy_offset: float = -0.3
@@ -181,6 +186,18 @@ class SimParams:
         object.__setattr__(self, "role_length_mu", tuple((r, float(m)) for r, m in pairs))
         for name, lo in (("tier_length", 1e-9), ("tier_influence", 0.0)):
             object.__setattr__(self, name, _tier_pairs(name, getattr(self, name), lo))
+        rhos = _tier_pairs(
+            "role_confidence_correlation", self.role_confidence_correlation, -1.0, key="role"
+        )
+        object.__setattr__(self, "role_confidence_correlation", rhos)
+
+    def rho_of(self, role: str) -> float:
+        """The confidence correlation of completions of ``role`` (a :class:`Role` value):
+        ``role_confidence_correlation``'s entry for it, else ``confidence_correlation``."""
+        for r, v in self.role_confidence_correlation:
+            if r == role:
+                return v
+        return self.confidence_correlation
 
     def tier_ratio(self, tier: str) -> float:
         """The length ratio of a compression to ``tier`` (``ValueError`` naming an unknown one)."""
@@ -219,6 +236,7 @@ class SimParams:
         out["role_length_mu"] = dict(self.role_length_mu)
         out["tier_length"] = dict(self.tier_length)
         out["tier_influence"] = dict(self.tier_influence)
+        out["role_confidence_correlation"] = dict(self.role_confidence_correlation)
         return out
 
     @classmethod
