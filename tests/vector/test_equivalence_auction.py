@@ -45,6 +45,18 @@ CASES = [
         },
     ),
     ("always", {"mechanism": "softmax", "answer_rule": "confidence", "n_agents": 4}),
+    # a confidence correlation per role (issue 16): drafts carry a strong signal, revisions an
+    # inverted one, and the confidence answer rule reads the revisions'
+    (
+        "truthful",
+        {
+            "backend_kwargs": {
+                "confidence_correlation": -0.3,
+                "role_confidence_correlation": {"draft": 0.9},
+            },
+            "answer_rule": "confidence",
+        },
+    ),
     # multiple-choice items (MMLU's bundled sample): letters as answers
     ("truthful", {"task": "mmlu", "mechanism": "first_price"}),
     # issue 14: heterogeneous teams and split facts (information asymmetry)
