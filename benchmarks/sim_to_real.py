@@ -186,7 +186,7 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
             eps, _ = run_study(SimulatedBackend(p, seed=k), config=config, parallel=1)
             sim.extend(eps)
         all_sim[name] = sim
-        results[name] = compare(real, sim, n_boot=args.boot)
+        results[name] = compare(real, sim, n_boot=args.boot, costs=config.costs())
         print(format_markdown(results[name], title=name))
     if args.check and (ASSETS / "study.json").is_file():
         shipped = json.loads((ASSETS / "study.json").read_text(encoding="utf-8"))["results"]

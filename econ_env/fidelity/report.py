@@ -1,8 +1,9 @@
 """The study's comparison: real vs simulated per policy, Kendall's tau with CIs, plot, markdown.
 
 :func:`compare` turns real and simulated :class:`~econ_env.fidelity.study.EpisodeRecord` lists
-into one JSON-ready dict (the side-by-side table and tau, overall and per game, for accuracy and
-for generated tokens); :func:`format_markdown` prints it; :func:`plot_comparison` draws the
+into one JSON-ready dict (the side-by-side table and tau, overall and per game, for accuracy, for
+generated tokens and, for the games given costs, for the team return the agents maximise);
+:func:`format_markdown` prints it; :func:`plot_comparison` draws the
 simulated-vs-real scatter with 95% CIs (matplotlib, imported on use).
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from econ_env.fidelity.stats import bootstrap_tau, policy_stats, ranking_table
+from econ_env.fidelity.stats import RETURN, Costs, bootstrap_tau, policy_stats, ranking_table
 from econ_env.fidelity.study import EpisodeRecord
 
 __all__ = ["compare", "format_markdown", "plot_comparison"]
@@ -25,14 +26,16 @@ def compare(
     *,
     n_boot: int = 2000,
     seed: int = 0,
+    costs: Costs | None = None,
 ) -> dict[str, Any]:
     """The side-by-side table and Kendall's tau (with bootstrap CIs) of every policy in ``real``.
 
     ``tau`` maps a scope (``"all"`` and each game) to ``{metric: [tau, low, high]}`` for
-    accuracy (``correct``) and ``generated_tokens``.
+    accuracy (``correct``) and ``generated_tokens``, and for ``team_return`` in the scopes whose
+    games all have ``costs`` (``{game: (cost_weight, budget)}``).
     """
     labels = list(dict.fromkeys(e.label for e in real))
-    rs, ss = policy_stats(real), policy_stats(sim)
+    rs, ss = policy_stats(real, costs), policy_stats(sim, costs)
     missing = [lab for lab in labels if lab not in ss]
     if missing:
         raise ValueError(f"compare: no simulated episodes for {missing}")
@@ -41,8 +44,11 @@ def compare(
     tau: dict[str, dict[str, list[float]]] = {}
     for scope, labs in scopes.items():
         tau[scope] = {}
-        for metric in ("correct", "generated_tokens"):
-            t = bootstrap_tau(real, sim, labs, metric=metric, n_boot=n_boot, seed=seed)
+        metrics = ["correct", "generated_tokens"]
+        if costs and all(rs[lab].game in costs for lab in labs):
+            metrics.append(RETURN)
+        for metric in metrics:
+            t = bootstrap_tau(real, sim, labs, metric=metric, n_boot=n_boot, seed=seed, costs=costs)
             tau[scope][metric] = [round(v, 4) if not math.isnan(v) else None for v in t]
     return {
         "table": ranking_table(rs, ss, labels),
@@ -63,13 +69,17 @@ def _fmt_tau(t: Sequence[float | None]) -> str:
 def format_markdown(result: Mapping[str, Any], title: str = "") -> str:
     """The comparison as markdown: the table, then tau per scope."""
     out = [f"### {title}", ""] if title else []
-    out += [
+    returns = any(f"real_{RETURN}" in r for r in result["table"])
+    head = (
         "| policy | game | n | real accuracy | sim accuracy | real rank | sim rank | "
-        "real billed | sim billed | real generated | sim generated |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "real billed | sim billed | real generated | sim generated |"
+    )
+    out += [
+        head + (" real return | sim return |" if returns else ""),
+        "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if returns else ""),
     ]
     for r in result["table"]:
-        out.append(
+        line = (
             f"| {r['policy']} | {r['game']} | {r['n']} "
             f"| {r['real_correct']:.3f} ± {r['real_correct_ci']:.3f} "
             f"| {r['sim_correct']:.3f} ± {r['sim_correct_ci']:.3f} "
@@ -77,13 +87,24 @@ def format_markdown(result: Mapping[str, Any], title: str = "") -> str:
             f"| {r['real_billed_tokens']:.0f} | {r['sim_billed_tokens']:.0f} "
             f"| {r['real_generated_tokens']:.0f} | {r['sim_generated_tokens']:.0f} |"
         )
+        if returns:
+            line += (
+                f" {r[f'real_{RETURN}']:.3f} | {r[f'sim_{RETURN}']:.3f} |"
+                if f"real_{RETURN}" in r
+                else " — | — |"
+            )
+        out.append(line)
     out += [
         "",
-        "| scope | Kendall τ, accuracy [95% CI] | Kendall τ, generated tokens |",
-        "|---|---|---|",
+        "| scope | Kendall τ, accuracy [95% CI] | Kendall τ, generated tokens |"
+        + (" Kendall τ, team return |" if returns else ""),
+        "|---|---|---|" + ("---|" if returns else ""),
     ]
     for scope, t in result["tau"].items():
-        out.append(f"| {scope} | {_fmt_tau(t['correct'])} | {_fmt_tau(t['generated_tokens'])} |")
+        line = f"| {scope} | {_fmt_tau(t['correct'])} | {_fmt_tau(t['generated_tokens'])} |"
+        if returns:
+            line += f" {_fmt_tau(t[RETURN]) if RETURN in t else '—'} |"
+        out.append(line)
     return "\n".join(out) + "\n"
 
 

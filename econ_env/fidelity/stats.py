@@ -6,12 +6,17 @@ discordant). The bootstrap resamples *items* with replacement, separately per ga
 the pairing: a resampled item brings every policy's real episode on it and every simulated
 repeat of it, so the CI reflects which items were drawn, the usual source of doubt in a study of
 60 items.
+
+A game's **team return** (``"team_return"``) is what its RL agents maximise:
+``correct - cost_weight * billed / budget`` (auction_v0's team reward summed over the rounds),
+computed from an episode's record with the ``costs`` (``{game: (cost_weight, budget)}``) that
+:func:`policy_stats` and :func:`bootstrap_tau` take. A game not in ``costs`` has none.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +24,19 @@ from scipy.stats import kendalltau
 
 from econ_env.fidelity.study import EpisodeRecord
 
-__all__ = ["PolicyStats", "bootstrap_tau", "kendall_tau", "policy_stats", "ranking_table"]
+__all__ = [
+    "RETURN",
+    "PolicyStats",
+    "bootstrap_tau",
+    "kendall_tau",
+    "policy_stats",
+    "ranking_table",
+]
 
 METRICS = ("correct", "billed_tokens", "generated_tokens")
+RETURN = "team_return"
+Costs = Mapping[str, tuple[float, int]]
+"""``{game: (cost_weight, budget)}``: how a game's team return prices billed tokens."""
 
 
 @dataclass(frozen=True)
@@ -35,20 +50,43 @@ class PolicyStats:
     half_width: Mapping[str, float]
 
 
-def _values(episodes: Sequence[EpisodeRecord], metric: str) -> np.ndarray:
-    return np.array([float(getattr(e, metric)) for e in episodes], dtype=float)
+def _getter(metric: str, costs: Costs | None) -> Callable[[EpisodeRecord], float]:
+    """The value of ``metric`` in one episode (``ValueError`` naming an unknown metric or a
+    game without costs for the team return)."""
+    if metric in METRICS:
+        return lambda e: float(getattr(e, metric))
+    if metric != RETURN:
+        raise ValueError(f"metric must be one of {(*METRICS, RETURN)}, got {metric!r}")
+    costs = costs or {}
+
+    def team_return(e: EpisodeRecord) -> float:
+        if e.game not in costs:
+            raise ValueError(f"no costs for {e.game!r}: its team return is not defined")
+        weight, budget = costs[e.game]
+        return float(e.correct) - weight * e.billed_tokens / budget
+
+    return team_return
 
 
-def policy_stats(episodes: Sequence[EpisodeRecord]) -> dict[str, PolicyStats]:
-    """Per policy label: episodes, means and 95% CI half-widths of accuracy and tokens."""
+def _values(episodes: Sequence[EpisodeRecord], metric: str, costs: Costs | None) -> np.ndarray:
+    value = _getter(metric, costs)
+    return np.array([value(e) for e in episodes], dtype=float)
+
+
+def policy_stats(
+    episodes: Sequence[EpisodeRecord], costs: Costs | None = None
+) -> dict[str, PolicyStats]:
+    """Per policy label: episodes, means and 95% CI half-widths of accuracy and tokens, and of
+    the team return for the games in ``costs``."""
     by: dict[str, list[EpisodeRecord]] = {}
     for e in episodes:
         by.setdefault(e.label, []).append(e)
     out = {}
     for label, eps in by.items():
         mean, half = {}, {}
-        for m in METRICS:
-            v = _values(eps, m)
+        metrics = (*METRICS, RETURN) if costs and eps[0].game in costs else METRICS
+        for m in metrics:
+            v = _values(eps, m, costs)
             mean[m] = float(v.mean())
             half[m] = float(1.96 * v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
         out[label] = PolicyStats(label, eps[0].game, len(eps), mean, half)
@@ -75,10 +113,13 @@ def _means(
     return out
 
 
-def _index(episodes: Sequence[EpisodeRecord], metric: str) -> dict[tuple[str, int], list[float]]:
+def _index(
+    episodes: Sequence[EpisodeRecord], metric: str, costs: Costs | None
+) -> dict[tuple[str, int], list[float]]:
+    value = _getter(metric, costs)
     index: dict[tuple[str, int], list[float]] = {}
     for e in episodes:
-        index.setdefault((e.label, e.episode), []).append(float(getattr(e, metric)))
+        index.setdefault((e.label, e.episode), []).append(value(e))
     return index
 
 
@@ -90,13 +131,16 @@ def bootstrap_tau(
     metric: str = "correct",
     n_boot: int = 2000,
     seed: int = 0,
+    costs: Costs | None = None,
 ) -> tuple[float, float, float]:
     """``(tau, low, high)``: tau between the real and simulated mean ``metric`` of ``labels``
     and its 95% percentile CI from a paired bootstrap over items (see the module docstring).
-    ``sim`` may hold several repeats of an episode (same label and episode number)."""
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    ri, si = _index(real, metric), _index(sim, metric)
+    ``sim`` may hold several repeats of an episode (same label and episode number).
+    ``metric`` is one of :data:`METRICS` or :data:`RETURN` (which needs ``costs``)."""
+    keep = set(labels)
+    real = [e for e in real if e.label in keep]
+    sim = [e for e in sim if e.label in keep]
+    ri, si = _index(real, metric, costs), _index(sim, metric, costs)
     game_of = {e.label: e.game for e in real}
     missing = [lab for lab in labels if lab not in game_of]
     if missing:
@@ -140,7 +184,7 @@ def ranking_table(
     for lab in labels:
         row: dict[str, object] = {"policy": lab, "game": real[lab].game, "n": real[lab].n}
         for side, stats, rk in (("real", real, rr), ("sim", sim, sr)):
-            for m in METRICS:
+            for m in stats[lab].mean:
                 row[f"{side}_{m}"] = stats[lab].mean[m]
                 row[f"{side}_{m}_ci"] = stats[lab].half_width[m]
             row[f"{side}_rank"] = rk[lab]

@@ -26,6 +26,7 @@ import numpy as np
 
 from econ_env.calibration.record import record_plan
 from econ_env.calibration.types import TraceRow
+from econ_env.envs.auction.config import AuctionConfig
 from econ_env.llm.base import Backend
 from econ_env.tasks.registry import make_task
 
@@ -98,6 +99,17 @@ class StudyConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON data of the config."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def costs(self) -> dict[str, tuple[float, int]]:
+        """``{game: (cost_weight, budget)}`` of the games whose team return is
+        ``correct - cost_weight * billed / budget``: auction_v0's team reward, with this
+        config's env settings (the debate's ECON reward is not of that form)."""
+        if "auction_v0" not in self.env_kwargs:
+            return {}
+        cfg = AuctionConfig(**dict(self.env_kwargs["auction_v0"]))
+        if cfg.reward is not None or cfg.reward_mode != "team":
+            return {}
+        return {"auction_v0": (float(cfg.cost_weight), int(cfg.budget))}
 
 
 @dataclass(frozen=True)

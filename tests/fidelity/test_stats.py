@@ -116,3 +116,41 @@ def test_plot_titles_give_tau_per_game(tmp_path) -> None:
     assert _tau_line("sim", one_game["tau"], "correct").startswith("sim: τ = +1.00")
     plot_comparison({"sim": res}, tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_team_return_prices_billed_tokens_and_can_reverse_the_accuracy_ranking() -> None:
+    """``correct - cost_weight * billed / budget``: a policy that is more accurate but bills
+    many tokens ranks below a silent one by return, and tau on return sees that."""
+
+    def eps(label: str, p: float, billed: int, seed: int, game: str = "auction_v0"):
+        rng = np.random.default_rng(seed)
+        return [
+            EpisodeRecord(label, game, e, e, f"i{e}", bool(rng.random() < p), billed, 2 * billed)
+            for e in range(60)
+        ]
+
+    costs = {"auction_v0": (1.0, 1000)}
+    real = eps("talk", 0.7, 500, 0) + eps("silent", 0.55, 0, 1)
+    sim = eps("talk", 0.7, 500, 2) + eps("silent", 0.55, 0, 3)
+    stats = policy_stats(real, costs)
+    acc = np.mean([e.correct for e in real[:60]])
+    assert stats["talk"].mean["team_return"] == pytest.approx(acc - 0.5)
+    assert "team_return" not in policy_stats(real)["talk"].mean
+    # the simulator below gets accuracy in the wrong order, the return in the right one
+    flipped = eps("talk", 0.5, 500, 4) + eps("silent", 0.6, 0, 5)
+    assert bootstrap_tau(real, flipped, ["talk", "silent"], n_boot=20)[0] < 0
+    t = bootstrap_tau(real, flipped, ["talk", "silent"], metric="team_return", costs=costs)
+    assert t[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="'auction_v0'"):
+        bootstrap_tau(real, sim, ["talk", "silent"], metric="team_return", n_boot=5)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        bootstrap_tau(real, sim, ["talk", "silent"], metric="reward", n_boot=5)
+    # a game without costs has no return: its scope and "all" leave it out, the table shows —
+    mixed_real = real + eps("x", 0.3, 0, 6, "debate_v0") + eps("y", 0.8, 0, 7, "debate_v0")
+    mixed_sim = sim + eps("x", 0.3, 0, 8, "debate_v0") + eps("y", 0.8, 0, 9, "debate_v0")
+    res = compare(mixed_real, mixed_sim, n_boot=20, costs=costs)
+    assert "team_return" in res["tau"]["auction_v0"]
+    assert "team_return" not in res["tau"]["all"] and "team_return" not in res["tau"]["debate_v0"]
+    md = format_markdown(res)
+    assert "Kendall τ, team return" in md and "| x | debate_v0 | 60 |" in md
+    assert md.count(" — | — |") == 2
