@@ -33,6 +33,7 @@ from econ_env.vector.base import VecEnvBase
 from econ_env.vector.items import item_table
 from econ_env.vector.mechanism import VCG_MAX_AGENTS, run_auctions
 from econ_env.vector.regimes import fact_table, spread, team_of
+from econ_env.vector.samples import keep_sample
 from econ_env.vector.sim import FLOAT, TensorSim, belief_params, simulated_params
 from econ_env.vector.tiers import MAX_ASSIGNMENTS, run_tiered_auctions
 
@@ -177,6 +178,9 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
         self.known = z(b, n)  # split facts: known fact indices (bit masks)
         self.known_prev = z(b, n)  # ... as of each agent's previous completion
         self._static = torch.zeros(b, n, n + TASK_FEATURE_DIM, device=dev)
+        k = self.config.draft_samples  # self-consistency: every first-draft sample's answer
+        self.votes = torch.full((b, n, k), -1, dtype=i64, device=dev) if k > 1 else None
+        self.sampled = z(b, n, dtype=bo)  # ... votes until its agent revises
 
     # ------------------------------------------------------------------ episodes
     def _reset_where(self, mask: torch.Tensor) -> None:
@@ -230,33 +234,54 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
             bonus = (-self.sim.fact_weight * (1.0 - known)).reshape(-1)
             learned = (self.known != self.known_prev).reshape(-1)
             self.known_prev = torch.where(who, self.known, self.known_prev)
-        ans, ok, taken = self.sim.respond(
-            mode, items, skill, temp, top_p, self.gen, own, heard, bonus, learned, influence
-        )
-        tokens, cut = self.sim.lengths(
-            mode, (b * n,), self.config.max_draft_tokens, self.gen, self.rep.reshape(-1)
-        )
-        logprob, entropy = self.sim.confidence(ok, temp, self.gen, mode)
-        ending = self.sim.ending_chars(items, ans, taken, cut)
-        chars = self.sim.text_chars(tokens, head.reshape(-1), ending)
-        ans = torch.where(cut, self.table.row(self.table.cut_answer, items), ans)
-        new = {
-            "answer": ans,
-            "tokens": tokens,
-            "prompt": prompt,
-            "chars": chars,
-            "logprob": logprob,
-            "entropy": entropy,
-        }
+        k = self.config.draft_samples if mode == "draft" else 1
+        args = (mode, items, skill, temp, top_p, own, heard, bonus, learned, influence, head)
+        outs = [self._sample(*args) for _ in range(k)]
+        new, extra = outs[0], 0
+        if k > 1:  # self-consistency: each agent keeps its most common answer's first sample
+            new, extra, votes = keep_sample(outs)
+            self.votes = torch.where(who[..., None], votes.reshape(b, n, k), self.votes)
+        if self.votes is not None:  # a revision's only vote is its own answer
+            self.sampled = (self.sampled & ~who) | (who & (mode == "draft"))
+        new = {**new, "prompt": prompt}
         for name, value in new.items():
             setattr(self, name, torch.where(who, value.reshape(b, n), getattr(self, name)))
-        spent = torch.where(who, prompt + tokens.reshape(b, n), 0)
+        spent = torch.where(who, k * prompt + (new["tokens"] + extra).reshape(b, n), 0)
         if self.tiered:  # the compressions of the new drafts
             spent = spent + self._compress(who)
         self.agent_generated = self.agent_generated + spent
         self.generated = self.generated + spent.sum(1)
         self.prompt_billed = self.prompt_billed & ~who
         self.spoken = self.spoken & ~who
+
+    def _sample(
+        self,
+        mode: str,
+        items: torch.Tensor,
+        skill: torch.Tensor,
+        temp: torch.Tensor,
+        top_p: torch.Tensor,
+        own: torch.Tensor | None,
+        heard: torch.Tensor | None,
+        bonus: torch.Tensor | float,
+        learned: torch.Tensor | None,
+        influence: torch.Tensor | None,
+        head: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """One completion per agent (flattened ``(B*n,)``): answer, tokens, characters and
+        confidence signals."""
+        ans, ok, taken = self.sim.respond(
+            mode, items, skill, temp, top_p, self.gen, own, heard, bonus, learned, influence
+        )
+        tokens, cut = self.sim.lengths(
+            mode, (items.shape[0],), self.config.max_draft_tokens, self.gen, self.rep.reshape(-1)
+        )
+        logprob, entropy = self.sim.confidence(ok, temp, self.gen, mode)
+        ending = self.sim.ending_chars(items, ans, taken, cut)
+        chars = self.sim.text_chars(tokens, head.reshape(-1), ending)
+        ans = torch.where(cut, self.table.row(self.table.cut_answer, items), ans)
+        return {"answer": ans, "tokens": tokens, "chars": chars, "logprob": logprob,
+                "entropy": entropy}  # fmt: skip
 
     def _question(self, item: torch.Tensor) -> torch.Tensor:
         """``(B, n)`` characters of each agent's question (with its share of split facts)."""

@@ -34,6 +34,8 @@ class AuctionObservations:
     has_facts: bool
     facts: Any
     known: torch.Tensor
+    votes: torch.Tensor | None
+    sampled: torch.Tensor
 
     def _set_static(self, mask: torch.Tensor) -> None:
         """The observation's per-episode part (agent id, task features) of the reset envs,
@@ -78,12 +80,19 @@ class AuctionObservations:
 
     def _final_answer(self) -> torch.Tensor:
         rule = self.config.answer_rule
-        plural = self._plurality()
-        if rule == "last_speaker":
-            return torch.where(self.last_speech > -2, self.last_speech, plural)
         if rule == "confidence":
             best = torch.argmax(self.logprob, dim=1)
             return self.answer.gather(1, best[:, None])[:, 0]
+        plural = self._plurality()
+        if self.votes is not None:  # self-consistent first drafts: one vote per sample
+            from econ_env.vector.samples import vote_plurality
+
+            own = torch.full_like(self.votes, -1)
+            own[..., 0] = self.answer
+            votes = torch.where(self.sampled[..., None], self.votes, own)
+            plural = vote_plurality(self.answer, votes.reshape(self.num_envs, -1))
+        if rule == "last_speaker":
+            return torch.where(self.last_speech > -2, self.last_speech, plural)
         return plural
 
     # ------------------------------------------------------------------ observations

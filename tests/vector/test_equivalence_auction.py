@@ -65,6 +65,9 @@ CASES = [
     # DALA's message tiers (compressions, tier bids, the multiple-choice knapsack VCG)
     *[(policy, {"tiers": TIERS}) for policy in ("truthful", "always")],
     ("random", {"tiers": TIERS, "action_type": "discrete", "mechanism": "vcg", "top_k": 2}),
+    # self-consistent first drafts (k samples per agent, every sample votes until a revision)
+    ("silent", {"draft_samples": 3, "team": "one_expert", "answer_rule": "last_speaker"}),
+    ("truthful", {"draft_samples": 2, "task": "split_facts"}),
     # tier-specific bidders: broadcast summaries / keywords (no facts, less influence)
     *[
         (f"econ_env_baselines.auction:{cls}", {"tiers": TIERS, "task": "split_facts"})

@@ -29,6 +29,7 @@ from econ_env.envs.validation import make_config as _make_config
 ACTION_TYPES = ("continuous", "discrete")
 REWARD_MODES = tuple(REWARDS)
 ANSWER_RULES = ("majority", "last_speaker", "confidence")
+MAX_DRAFT_SAMPLES = 64
 INVALID_ACTION_MODES = ("raise", "silence")
 RENDER_MODES = ("ansi", "human")
 
@@ -84,6 +85,12 @@ class AuctionConfig:
             each non-full tier is written by a compression call after every draft and
             revision, and an agent bids per tier (:mod:`econ_env.envs.auction.tiers`). The
             default ``("full",)`` is the single-message game.
+        draft_samples: k, the samples behind every agent's first draft (self-consistency,
+            1..64): each agent draws k independent drafts (k requests, all generated tokens),
+            keeps the first sample holding its samples' most common answer as its draft (what
+            it bids on, broadcasts and is billed for), and until it revises, all k samples vote
+            in the ``majority`` answer rule. The default 1 is the single-draft game;
+            ``draft_samples=k`` with silent bidders is self-consistency over n·k drafts.
     """
 
     n_agents: int = 3
@@ -113,6 +120,7 @@ class AuctionConfig:
     reward: AuctionReward | None = None
     team: Any = None
     tiers: tuple[str, ...] = ("full",)
+    draft_samples: int = 1
 
     def __post_init__(self) -> None:
         normalise_numbers(self)
@@ -204,6 +212,11 @@ class AuctionConfig:
             and list(self.tiers) == [t for t in TIERS if t in self.tiers],
             "tiers",
             f"a non-empty tuple of distinct names from {TIERS}, in that order",
+        )
+        need(
+            is_int(self.draft_samples) and 1 <= self.draft_samples <= MAX_DRAFT_SAMPLES,
+            "draft_samples",
+            f"an integer in [1, {MAX_DRAFT_SAMPLES}]",
         )
         check_team(self, "auction_v0")
         need(isinstance(self.task_kwargs, dict), "task_kwargs", "a dict")

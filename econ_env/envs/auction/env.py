@@ -70,6 +70,12 @@ that would overdraw the budget is never made.
   multiple-choice knapsack (at most one tier per bidder) and every other mechanism takes each
   bidder's highest-bid tier (:mod:`econ_env.envs.auction.tiers`); a winner pays its bid prompt
   once per draft and its tier's completion tokens, and its broadcast is the tier's text.
+- ``draft_samples=1``: self-consistent first drafts (1..64). With k > 1 every bidder draws k
+  independent first drafts (k requests in the one batched draft call, each recorded in the
+  ledger as generated tokens, never billed), keeps the first sample holding its samples' most
+  common answer as its draft (what it bids on, broadcasts and pays the prompt of), and until it
+  revises all k samples vote in the ``majority`` answer rule (ties: the lowest-index draft's
+  answer). Silent bidders with ``draft_samples=k`` are self-consistency over n·k drafts.
 - ``max_cycles``: alias of ``max_rounds`` (PettingZoo convention).
 
 ### Observation
@@ -140,7 +146,8 @@ for the tokens billed in that round, and at the end ``+1`` if the final answer i
 - v0, econ-env 0.2.0 (unreleased): ``infos`` numeric with the same keys at every step (text moved to
   ``text_info(agent)`` / ``info_text=True``; ``stop_reason`` → ``stop_code``); size bounds on the
   config. Observations, rewards and episodes are unchanged (the golden transcripts' views differ
-  only in their infos).
+  only in their infos). New config fields ``team``, ``tiers`` and ``draft_samples`` (issue 14)
+  are off by default, so the default game's episodes are unchanged.
 """
 
 from __future__ import annotations

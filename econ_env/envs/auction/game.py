@@ -45,7 +45,7 @@ from econ_env.core.ledger import Role, TokenLedger
 from econ_env.core.team import AgentProfile, team_profiles
 from econ_env.core.transcript import Transcript
 from econ_env.envs.actions import box_action, discrete_action
-from econ_env.envs.auction import compress, prompts
+from econ_env.envs.auction import compress, prompts, samples
 from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.auction.mechanism import AuctionResult
 from econ_env.envs.auction.revision import revision_requests
@@ -105,6 +105,7 @@ class AuctionGame(AuctionSignals):
         self.correct = False
         neutral = self.config.beliefs.to_params(None)
         self.params = [neutral] * self.n
+        k = self.config.draft_samples
         requests = [
             self.request(
                 i,
@@ -117,13 +118,23 @@ class AuctionGame(AuctionSignals):
                 rng,
             )
             for i, a in enumerate(self.agents)
+            for _ in range(k)
         ]
         self.drafts = [None] * self.n  # type: ignore[list-item]
         self.last_tiers = (-1,) * self.n
         who = list(range(self.n))
         completions = generate_checked(self.backend, requests)
+        every, kept, votes = completions, list(range(self.n)), []
+        if k > 1:  # self-consistency: keep each agent's most common answer's first sample
+            kept, votes = samples.choose(samples.sample_answers(completions, item.kind), k)
+            requests = [requests[j] for j in kept]
+            completions = [completions[j] for j in kept]
         compressed = compress.generate(self, who, requests, completions, rng)
+        if k > 1:  # every call has succeeded: record the samples not kept (generated only)
+            samples.record_extra(self.ledger, self.agents, every, kept, k, self.round)
         self._absorb(who, requests, Role.DRAFT, completions, compressed)
+        for i, v in enumerate(votes):
+            self.drafts[i].votes = v
 
     def request(
         self,
@@ -377,6 +388,6 @@ class AuctionGame(AuctionSignals):
             best = max(range(self.n), key=lambda i: self.drafts[i].completion.mean_logprob)
             self.final_answer = self.drafts[best].answer
         else:
-            self.final_answer = self.plurality()
+            self.final_answer = self.vote_plurality()
         self.correct = bool(check_answer(self.final_answer, self.item.gold, self.item.kind))
         return self.correct

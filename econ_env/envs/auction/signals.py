@@ -39,6 +39,19 @@ class AuctionSignals:
                 best, best_n = d.answer, counts[d.answer]
         return best
 
+    def vote_plurality(self) -> str | None:
+        """The ``majority`` rule's final answer: the most common non-empty vote, where a
+        self-consistent first draft (``draft_samples`` > 1) casts one vote per sample and any
+        other draft one; ties go to the answer of the lowest-index draft holding it, then to the
+        vote cast first. With one sample per draft this is :meth:`plurality`."""
+        votes = [v for d in self.drafts for v in (d.votes or (d.answer,))]
+        counts = Counter(v for v in votes if v is not None)
+        best, best_n = None, 0
+        for a in [d.answer for d in self.drafts] + votes:
+            if a is not None and counts[a] > best_n:
+                best, best_n = a, counts[a]
+        return best
+
     def bid_cost(self, i: int) -> int:
         """Tokens agent ``i`` would be billed for bidding with its current draft."""
         d = self.drafts[i]

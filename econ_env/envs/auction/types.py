@@ -26,7 +26,9 @@ class TierMessage(NamedTuple):
 @dataclass
 class Draft:
     """An agent's current draft and what of it has been billed; ``tiers``: one message per
-    configured tier when ``tiers`` is not ``("full",)`` (else empty)."""
+    configured tier when ``tiers`` is not ``("full",)`` (else empty); ``votes``: the answers of
+    every sample behind a self-consistent first draft (``draft_samples`` > 1; else empty: the
+    draft's own answer is its only vote)."""
 
     text: str
     answer: str | None
@@ -35,6 +37,7 @@ class Draft:
     prompt_billed: bool = False
     spoken: bool = False
     tiers: tuple[TierMessage, ...] = ()
+    votes: tuple[str | None, ...] = ()
 
 
 @dataclass

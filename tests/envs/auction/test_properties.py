@@ -29,6 +29,7 @@ def configs(draw):
         "answer_rule": draw(st.sampled_from(["majority", "last_speaker", "confidence"])),
         "stop_on_consensus": draw(st.booleans()),
         "max_draft_tokens": draw(st.integers(8, 512)),
+        "draft_samples": draw(st.integers(1, 3)),
     }
 
 

@@ -1,0 +1,50 @@
+"""benchmarks/self_consistency.py: a tiny real run writes its JSON, more samples buy accuracy
+for able drafters, and the matched-token comparison picks the k around a learner's tokens."""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import self_consistency as sc  # noqa: E402
+
+
+def _point(tokens: float, acc: float, lo: float, hi: float) -> dict:
+    return {"generated_tokens": tokens, "accuracy": acc, "team_return": acc, "ci": [lo, hi]}
+
+
+def test_matched_k_and_the_frontier():
+    points = {1: _point(600, 0.6, 0.55, 0.65), 2: _point(1200, 0.8, 0.75, 0.85),
+              3: _point(1800, 0.85, 0.8, 0.9)}  # fmt: skip
+    assert sc.matched(points, 1500) == (2, 3)
+    assert sc.matched(points, 500) == (1, 2)  # below every k: the smallest
+    assert sc.matched(points, 5000) == (3, None)
+    assert abs(sc.interpolate(points, 1500) - 0.825) < 1e-12
+    assert sc.interpolate(points, 5000) is None
+    learner = {"team_return": 0.95, "ci": [0.93, 0.97], "generated_tokens": 1500,
+               "accuracy": 0.9, "episodes": 1000}  # fmt: skip
+    (row,) = sc.compare("r", points, {"mappo": learner})
+    assert row["k_at"] == 2 and row["beats_at"] and row["beats_above"]
+    assert row["above_frontier"] and row["accuracy_ci"][0] < 0.9 < row["accuracy_ci"][1]
+    weak = {**learner, "team_return": 0.7, "ci": [0.68, 0.72], "accuracy": 0.8}
+    (row,) = sc.compare("r", points, {"alpha": weak})
+    assert not row["beats_at"] and not row["above_frontier"]
+
+
+def test_tiny_run_writes_json_and_samples_buy_accuracy(tmp_path):
+    out = tmp_path / "sc.json"
+    argv = ["--regimes", "default", "--max-k", "3", "--episodes", "150", "--out", str(out)]
+    assert sc.main(argv) == 0
+    result = json.loads(out.read_text())["regimes"]["default"]
+    points = result["self_consistency"]
+    assert sorted(points) == ["1", "2", "3"]
+    assert all(p["billed_tokens"] == 0 for p in points.values())  # silent: nothing billed
+    assert points["3"]["generated_tokens"] > 2.5 * points["1"]["generated_tokens"]
+    assert points["3"]["accuracy"] > points["1"]["accuracy"] + 0.05
+    # the shipped reference table's learners are found for the default regime
+    assert result["learners_from"] and {r["learner"] for r in result["comparison"]} == {
+        "alpha",
+        "mappo",
+    }
