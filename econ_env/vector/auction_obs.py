@@ -83,8 +83,9 @@ class AuctionObservations:
         if rule == "confidence":
             best = torch.argmax(self.logprob, dim=1)
             return self.answer.gather(1, best[:, None])[:, 0]
-        plural = self._plurality()
-        if self.votes is not None:  # self-consistent first drafts: one vote per sample
+        if self.votes is None:
+            plural = self._plurality()
+        else:  # self-consistent first drafts: one vote per sample
             from econ_env.vector.samples import vote_plurality
 
             own = torch.full_like(self.votes, -1)

@@ -13,10 +13,10 @@ single-draft one.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from econ_env.core.ledger import Role, TokenLedger
+from econ_env.envs.auction.signals import most_common
 from econ_env.llm.base import Completion
 from econ_env.tasks.answers import extract_answer, normalize_answer
 
@@ -42,12 +42,8 @@ def choose(answers: Sequence[str | None], k: int) -> tuple[list[int], list[tuple
     votes: list[tuple[str | None, ...]] = []
     for start in range(0, len(answers), k):
         own = list(answers[start : start + k])
-        counts = Counter(a for a in own if a is not None)
-        best, best_n = 0, 0
-        for s, a in enumerate(own):
-            if a is not None and counts[a] > best_n:
-                best, best_n = s, counts[a]
-        kept.append(start + best)
+        best = most_common(own, own)
+        kept.append(start + (own.index(best) if best is not None else 0))
         votes.append(tuple(own))
     return kept, votes
 

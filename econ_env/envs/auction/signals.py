@@ -9,6 +9,7 @@ any message at all. The observer, the action masks and the game's stop rules use
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from econ_env.envs.auction.types import TierMessage
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
     from econ_env.core.ledger import TokenLedger
     from econ_env.envs.auction.config import AuctionConfig
     from econ_env.envs.auction.types import Draft
+
+
+def most_common(order: Sequence[str | None], votes: Sequence[str | None]) -> str | None:
+    """The most common non-empty answer of ``votes``; ties go to the one that comes first in
+    ``order``. ``None`` when no vote is non-empty."""
+    counts = Counter(v for v in votes if v is not None)
+    best, best_n = None, 0
+    for a in order:
+        if a is not None and counts[a] > best_n:
+            best, best_n = a, counts[a]
+    return best
 
 
 class AuctionSignals:
@@ -32,12 +44,8 @@ class AuctionSignals:
 
     def plurality(self) -> str | None:
         """The most common non-empty draft answer (ties: the one held by the lowest index)."""
-        counts = self.answer_counts()
-        best, best_n = None, 0
-        for d in self.drafts:
-            if d.answer is not None and counts[d.answer] > best_n:
-                best, best_n = d.answer, counts[d.answer]
-        return best
+        answers = [d.answer for d in self.drafts]
+        return most_common(answers, answers)
 
     def vote_plurality(self) -> str | None:
         """The ``majority`` rule's final answer: the most common non-empty vote, where a
@@ -45,12 +53,7 @@ class AuctionSignals:
         other draft one; ties go to the answer of the lowest-index draft holding it, then to the
         vote cast first. With one sample per draft this is :meth:`plurality`."""
         votes = [v for d in self.drafts for v in (d.votes or (d.answer,))]
-        counts = Counter(v for v in votes if v is not None)
-        best, best_n = None, 0
-        for a in [d.answer for d in self.drafts] + votes:
-            if a is not None and counts[a] > best_n:
-                best, best_n = a, counts[a]
-        return best
+        return most_common([d.answer for d in self.drafts] + votes, votes)
 
     def bid_cost(self, i: int) -> int:
         """Tokens agent ``i`` would be billed for bidding with its current draft."""
