@@ -4,6 +4,8 @@ For each regime of :mod:`econ_env.regimes` (auction_v0) and each training seed, 
 learners train on the batched twin (:mod:`econ_env.vector`):
 
 - ``alpha``: α-REINFORCE (``bid = α_i·û/L̂``, :mod:`econ_env_agents.dala.alpha_vec`);
+- ``alpha_choose`` (regimes with message tiers only): α-REINFORCE that also learns which tier
+  to offer (``AlphaConfig(tiers="choose")``, ``--alpha-choose-updates`` updates);
 - ``mappo``: the vectorised MAPPO with a centralised critic of ``examples/train_dala_vec.py``;
 
 then the trained policies and every fixed baseline (silent = majority vote of the drafts,
@@ -104,14 +106,17 @@ def summarise(runs: list[np.ndarray]) -> dict[str, Any]:
     }
 
 
-def train_alpha(config: dict[str, Any], seed: int, updates: int, num_envs: int) -> Any:
-    """α-REINFORCE trained on the batched env; returns the :class:`AlphaAgent`."""
+def train_alpha(
+    config: dict[str, Any], seed: int, updates: int, num_envs: int, tiers: str = "first"
+) -> Any:
+    """α-REINFORCE trained on the batched env (``tiers``: ``AlphaConfig.tiers``); returns the
+    :class:`AlphaAgent`."""
     import econ_env.vector as V
     from econ_env_agents.dala.alpha import AlphaConfig
     from econ_env_agents.dala.alpha_vec import train_alpha_vec
 
     env = V.auction(num_envs=num_envs, seed=seed, item_pool=4096, **config)
-    cfg = AlphaConfig(lr=0.1, sigma=0.5, device="cpu", seed=seed)
+    cfg = AlphaConfig(lr=0.1, sigma=0.5, device="cpu", seed=seed, tiers=tiers)
     agent, _ = train_alpha_vec(env, config=cfg, updates=updates, seed=1000 * seed)
     return agent
 
@@ -153,12 +158,19 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
         for name in fixed:
             act = make_policy(name, spec, args.eval_seed).act
             res[name] = summarise([text_rows(config, act, args.text_episodes, args.eval_seed)])
-        learners: dict[str, list[np.ndarray]] = {"alpha": [], "mappo": []}
+        learners: dict[str, list[np.ndarray]] = {"alpha": [], "alpha_choose": [], "mappo": []}
+        tiered = len(config.get("tiers", ("full",))) > 1
         for seed in args.seeds:
             agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
             learners["alpha"].append(
                 text_rows(config, agent.act, args.text_episodes, args.eval_seed)
             )
+            if tiered and args.alpha_choose_updates:
+                n = args.alpha_choose_updates
+                agent = train_alpha(config, seed, n, args.num_envs, "choose")
+                learners["alpha_choose"].append(
+                    text_rows(config, agent.act, args.text_episodes, args.eval_seed)
+                )
             updates = (
                 MAPPO_UPDATES.get(regime, 60)
                 if args.mappo_updates is None
@@ -221,6 +233,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     """Train α-REINFORCE at each λ or budget of the sweep on ``--sweep-regime``; evaluate (vec)
     the learner and the fixed baselines; plot (Pareto or speaking rate)."""
     import econ_env.vector as V
+    from econ_env.cli_args import parse_key_values
     from econ_env.regimes import regime_config
     from econ_env_agents.dala.alpha_vec import greedy_policy
     from econ_env_baselines.vector import BatchedBidders, evaluate
@@ -229,14 +242,22 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
         [0.1, 0.25, 0.5, 1.0, 2.0] if args.sweep == "lambda" else [384, 512, 768, 1024, 2048, 4096]
     )
     key = "cost_weight" if args.sweep == "lambda" else "budget"
+    fixed = parse_key_values(shlex.split(args.sweep_config), "--sweep-config")
+    if key in fixed:
+        raise ValueError(f"--sweep-config must not set {key!r}: the sweep varies it")
     rows = []
     for value in values:
-        config = regime_config("auction_v0", args.sweep_regime, **{key: value})
+        config = regime_config("auction_v0", args.sweep_regime, **{**fixed, key: value})
         for seed in args.seeds:
             agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
             env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
             act = greedy_policy(agent, env)
             rows.append({key: value, "policy": "alpha", "seed": seed, **evaluate(env, act, 7)})
+            if len(config.get("tiers", ("full",))) > 1 and args.alpha_choose_updates:
+                n = args.alpha_choose_updates
+                agent = train_alpha(config, seed, n, args.num_envs, "choose")
+                m = evaluate(env, greedy_policy(agent, env), 7)
+                rows.append({key: value, "policy": "alpha_choose", "seed": seed, **m})
             if args.mappo_updates:  # None or 0: α-REINFORCE only
                 actor = train_mappo_actor(f"{key}{value}", config, seed, args.mappo_updates)
                 greedy = lambda obs, mask, actor=actor: actor.greedy(obs, mask)  # noqa: E731
@@ -257,7 +278,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
                 if r[key] == value
             )
         )
-    result = {"sweep": key, "regime": args.sweep_regime, "rows": rows}
+    result = {"sweep": key, "regime": args.sweep_regime, "config": fixed, "rows": rows}
     if args.plot:
         plot_sweep(result, Path(args.plot))
         print(f"wrote {args.plot}")
@@ -323,16 +344,19 @@ def plot_sweep(result: dict[str, Any], path: Path) -> None:
             lr = [r for r in rows if r["policy"] == name]
             xs = sorted({r[key] for r in lr})
             ys = [np.mean([r["speak_rate"] for r in lr if r[key] == x]) for x in xs]
-            ax.plot(xs, ys, "o-", label=f"{name}: speaking rate")
             prefix = "tier_rate_"  # evaluate's per-tier broadcast shares
             tiers = sorted({k[len(prefix) :] for r in lr for k in r if k.startswith(prefix)})
-            for tier in tiers if len(tiers) > 1 else ():  # which tier the learner sends
-                ys = [np.mean([r[f"tier_rate_{tier}"] for r in lr if r[key] == x]) for x in xs]
+            used = [t for t in tiers if max(r[prefix + t] for r in lr) > 0]  # tiers ever sent
+            only = f" (always the {used[0]} tier)" if len(tiers) > 1 and len(used) == 1 else ""
+            ax.plot(xs, ys, "o-", label=f"{name}: speaking rate{only}")
+            for tier in used if len(used) > 1 else ():  # which tier the learner sends
+                ys = [np.mean([r[prefix + tier] for r in lr if r[key] == x]) for x in xs]
                 ax.plot(xs, ys, ".--", lw=1, label=f"{name}: {tier} tier")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("budget (tokens)")
         ax.set_ylabel("share of agent-rounds with a broadcast")
-    ax.set_title(f"auction_v0, regime {result['regime']}: {key} sweep", fontsize=10)
+    held = "".join(f", {k}={v}" for k, v in result.get("config", {}).items())
+    ax.set_title(f"auction_v0, regime {result['regime']}{held}: {key} sweep", fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -349,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-envs", type=int, default=4096)
     p.add_argument("--alpha-updates", type=int, default=40)
     p.add_argument(
+        "--alpha-choose-updates",
+        type=int,
+        default=120,
+        help="updates of the tier-choosing α on tiered regimes (0 skips it)",
+    )
+    p.add_argument(
         "--mappo-updates",
         type=int,
         default=None,
@@ -357,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-envs", type=int, default=1024)
     p.add_argument("--sweep", choices=("lambda", "budget"), default=None)
     p.add_argument("--sweep-regime", default="one_expert")
+    p.add_argument(
+        "--sweep-config",
+        default="",
+        help="fields held fixed on top of --sweep-regime (space-separated KEY=VALUE)",
+    )
     p.add_argument("--out", default=None, help="write the results as JSON here")
     p.add_argument("--plot", default=None, help="sweeps: write the figure here (PNG)")
     p.add_argument("--replot", default=None, help="redraw --plot from a sweep's JSON (--out)")

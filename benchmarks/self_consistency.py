@@ -23,7 +23,6 @@ regime, and only when their config is the regime's current config), not retraine
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import os
@@ -39,15 +38,18 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from reference_agents import _jsonable, summarise, text_rows  # noqa: E402
 
+from econ_env_baselines.self_consistency import interpolate, matched  # noqa: E402
+
 ASSETS = ROOT / "docs" / "assets"
 REFERENCE_FILES = (
     "reference_agents_1.json",
     "reference_agents_2.json",
     "reference_agents_asymmetric.json",
     "reference_agents_tiered_mappo150.json",
+    "reference_agents_tiered_choose.json",
 )
 """The reference table's results, oldest first (a later file's regime replaces an earlier)."""
-LEARNERS = ("alpha", "mappo")
+LEARNERS = ("alpha", "alpha_choose", "mappo")
 
 
 def learner_results(regimes: list[str], files: list[Path]) -> dict[str, dict[str, Any]]:
@@ -65,16 +67,6 @@ def learner_results(regimes: list[str], files: list[Path]) -> dict[str, dict[str
             if found:
                 out[regime] = {**out.get(regime, {}), **found, "source": path.name}
     return out
-
-
-def matched(sc: dict[int, dict[str, Any]], tokens: float) -> tuple[int, int | None]:
-    """The largest k whose generated tokens are at most ``tokens`` (at least 1) and the next k
-    (``None`` when every k played is at or below)."""
-    ks = sorted(sc)
-    below = [k for k in ks if sc[k]["generated_tokens"] <= tokens]
-    at = max(below) if below else ks[0]
-    above = [k for k in ks if k > at]
-    return at, (above[0] if above else None)
 
 
 def compare(regime: str, sc: dict[int, dict[str, Any]], learners: dict[str, Any]) -> list[dict]:
@@ -114,16 +106,6 @@ def compare(regime: str, sc: dict[int, dict[str, Any]], learners: dict[str, Any]
         )
         rows.append(row)
     return rows
-
-
-def interpolate(sc: dict[int, dict[str, Any]], tokens: float) -> float | None:
-    """Self-consistency's accuracy at ``tokens`` generated tokens, linear between the two k
-    around it (``None`` outside the k played)."""
-    pts = sorted((v["generated_tokens"], v["accuracy"]) for v in sc.values())
-    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
-        if x0 <= tokens <= x1:
-            return y0 + (y1 - y0) * (tokens - x0) / (x1 - x0) if x1 > x0 else max(y0, y1)
-    return None
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -26,7 +26,6 @@ import argparse
 import gzip
 import json
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -222,16 +221,9 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
         shutil.copy(out / f"{PRESET_NAME}.json", PRESETS / f"{PRESET_NAME}.json")
         save_traces(PRESETS / f"{PRESET_NAME}.traces.jsonl.gz", unique, fit_meta)
         if args.cache and not args.replay:  # a consistent, compacted copy (WAL included)
-            with tempfile.TemporaryDirectory() as tmpdir:
-                copy = Path(tmpdir) / "real.sqlite"
-                src_db = sqlite3.connect(f"file:{args.cache}?mode=ro", uri=True)
-                dst_db = sqlite3.connect(copy)
-                src_db.backup(dst_db)
-                src_db.close()
-                dst_db.execute("VACUUM")
-                dst_db.close()
-                data = gzip.compress(copy.read_bytes(), mtime=0)
-                (ASSETS / "real_cache.sqlite.gz").write_bytes(data)
+            from econ_env.llm.cache_file import compact_gzip
+
+            (ASSETS / "real_cache.sqlite.gz").write_bytes(compact_gzip(args.cache))
     return 0
 
 

@@ -19,8 +19,11 @@ per env), next to the fixed baselines played the same way: ``silent`` (never bid
 logs mean team return, accuracy and billed tokens to TensorBoard (``runs/<run-name>``) and a
 tqdm bar, saves the weights as safetensors, and at the end plays the trained actor in the *text*
 env (``econ_env.auction_v0.parallel_env`` with the same config, ``--text-episodes`` fixed seeds)
-next to the text env's best fixed baseline, to show that what it learnt transfers. A JSON
-summary (``summary.json``) holds every number printed.
+next to the text env's best fixed baseline, to show that what it learnt transfers. On both envs
+it then plays self-consistency at the learner's generated tokens (silent bidders with
+``draft_samples = k``, the k around the learner's tokens; ``econ_env_baselines.self_consistency``)
+and prints where the learner stands against it. A JSON summary (``summary.json``) holds every
+number printed.
 
 Presets (``--preset``, overridden field by field with ``--env-config "KEY=VALUE ..."``): the
 named regimes of :mod:`econ_env.regimes` — ``one_expert`` (the default, auction_v1's defaults:
@@ -51,6 +54,7 @@ import torch
 from torch import nn
 
 from econ_env.regimes import REGIMES
+from econ_env_baselines.self_consistency import at_matched_tokens, describe
 from econ_env_baselines.vector import BatchedBidders
 from econ_env_baselines.vector import evaluate as evaluate_vec
 
@@ -262,7 +266,15 @@ def evaluate_text(
             obs, rewards, _, _, infos = env.step({a: act(obs[a], a) for a in env.agents})
             ret += sum(rewards.values()) / len(env.possible_agents)
         last = next(iter(infos.values()))
-        rows.append((ret, float(bool(last["correct"])), last["billed_tokens"], last["round"]))
+        rows.append(
+            (
+                ret,
+                float(bool(last["correct"])),
+                last["billed_tokens"],
+                last["round"],
+                last["generated_tokens"],
+            )
+        )
     env.close()
     if not rows:
         return {}
@@ -273,6 +285,7 @@ def evaluate_text(
         "accuracy": float(r[:, 1].mean()),
         "billed_tokens": float(r[:, 2].mean()),
         "rounds": float(r[:, 3].mean()),
+        "generated_tokens": float(r[:, 4].mean()),
     }
 
 
@@ -558,6 +571,30 @@ def train(
         + f" | best fixed ({best}) "
         + _fmt(baselines[best])
     )
+    # ---- self-consistency (silent bidders, draft_samples = k) at the learner's generated tokens
+    sc: dict[str, dict[int, dict[str, float]]] = {}
+    if final:
+
+        def sc_vec(k: int) -> dict[str, float]:
+            cfg = {**config, "draft_samples": k}
+            e = V.make("auction_v0", num_envs=args.eval_envs, device=device, seed=args.eval_seed,
+                       **cfg)  # fmt: skip
+            silent = BatchedBidders(e, args.eval_seed).fixed("silent")
+            return evaluate_vec(e, silent, args.eval_seed)
+
+        sc["vec"] = at_matched_tokens(sc_vec, final["generated_tokens"])
+        print("  vec env " + describe(sc["vec"], final, "mappo"))
+    if text:
+        from econ_env import make_policy
+        from econ_env.auction_v0 import env_spec
+
+        def sc_text(k: int) -> dict[str, float]:
+            cfg = {**config, "draft_samples": k}
+            silent = make_policy("silent", env_spec(**cfg), args.eval_seed)
+            return evaluate_text(cfg, silent.act, args.text_episodes, args.eval_seed)
+
+        sc["text"] = at_matched_tokens(sc_text, text["mappo"]["generated_tokens"])
+        print("  text env " + describe(sc["text"], text["mappo"], "mappo"))
     summary = {
         "args": dataclasses.asdict(args),
         "env_config": _jsonable(config),
@@ -577,6 +614,7 @@ def train(
         },
         "history": history,
         "text_eval": {"episodes": args.text_episodes, "seed": args.eval_seed, **text},
+        "self_consistency": {env: {str(k): m for k, m in v.items()} for env, v in sc.items()},
         "weights": str(weights),
         "run_dir": str(run),
     }

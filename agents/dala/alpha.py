@@ -14,9 +14,21 @@ The bid is clipped to [0, 1]; a bid below ``min_bid`` (or an undeliverable draft
 = 0) is not submitted (silence: bidding costs the draft's prompt tokens). In the continuous
 action space the bid is encoded as ``a[0] = 2·bid − 1`` and the belief dimensions get the
 env's neutral belief (default generation parameters); in the discrete one it is rounded to the
-nearest level, masked levels becoming 0. With message tiers (``tiers``) the bidder offers only the
-first configured tier (the full draft by default) and bids nothing for the others: α-REINFORCE
-tunes how much to bid, not which granularity to send (MAPPO learns that).
+nearest level, masked levels becoming 0.
+
+With message tiers (``tiers``) ``AlphaConfig.tiers`` says what the bidder offers:
+
+- ``"first"`` (the default): only the first configured tier (the full draft by default), with
+  one α per agent, and no bid for the others: it tunes how much to bid, not which granularity;
+- ``"choose"``: each agent also learns which tier to offer: a softmax over tiers with logits
+  θ_i. In training every episode draws the tier ``t ~ softmax(θ_i)`` next to log α, and
+  REINFORCE updates θ_i with the same advantage (the log-probability of the episode's joint
+  draw); evaluation offers ``argmax θ_i`` with the same bid ``α_i·û/L̂`` (no offer when that
+  tier does not fit, ``tier_affordable`` = 0, or the bid is below ``min_bid``). Continuous
+  actions only (a bid per tier). One α per tier, the bid in each tier's column, was tried first:
+  under second price an agent's highest-bid tier is sent, so the α of the tier in use grew and
+  the others never overtook it (two of three seeds kept the full draft where the summary pays
+  more, on ``tiered``); sampling the tier explores every tier from the start.
 
 Training (:func:`train_alpha`) follows the DALA repository: each agent's log α is drawn per
 episode from ``N(μ_i, sigma²)``; after ``batch_episodes`` episodes every μ_i takes an Adam step on
@@ -33,7 +45,7 @@ evaluation needs no env object.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -48,92 +60,21 @@ from econ_env_agents.common import (
     save_checkpoint,
     seeded_generator,
 )
+from econ_env_agents.dala.alpha_config import TIER_MODES, UTILITIES, AlphaConfig
 
-__all__ = ["UTILITIES", "AlphaAgent", "AlphaConfig", "play_episode", "train_alpha", "utility_of"]
+__all__ = [
+    "TIER_MODES",
+    "UTILITIES",
+    "AlphaAgent",
+    "AlphaConfig",
+    "play_episode",
+    "train_alpha",
+    "utility_of",
+]
 
-UTILITIES = ("logprob", "entropy", "heuristic")
 FIELDS = ("draft_length", "confidence", "entropy", "agrees_plurality", "distinct_answers",
           "affordable", "agent_id")  # fmt: skip
 """The observation fields the bidder reads (an env whose layout lacks one cannot be played)."""
-
-
-def _need(ok: bool, name: str, allowed: str, value: Any) -> None:
-    if not ok:
-        raise ValueError(f"AlphaConfig.{name} must be {allowed}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class AlphaConfig:
-    """Settings of the α-REINFORCE bidder and its trainer.
-
-    Attributes:
-        utility: û estimator, one of ``logprob``, ``entropy``, ``heuristic``.
-        alpha_init: initial α of every agent (> 0); the untrained agent bids with it.
-        sigma: standard deviation of the per-episode exploration of log α (> 0).
-        lr: Adam learning rate of the μ parameters (> 0).
-        baseline_decay: β of the moving-average baseline ``b ← β·b + (1 − β)·mean G``, in [0, 1).
-        min_bid: bids below it are not submitted (silence), in [0, 1).
-        length_floor: lower bound of L̂ (the draft-length fraction), in (0, 1].
-        episodes: training episodes of :func:`train_alpha` (>= 1).
-        batch_episodes: episodes per REINFORCE update (>= 1).
-        antithetic: draw exploration noise in mirrored pairs (+ε, −ε) and play both episodes of a
-            pair on the same env seed (common random numbers): a large variance reduction for the
-            same REINFORCE estimator; ``batch_episodes`` must then be even.
-        seed: seed of the exploration generator and of the training episodes' env seeds.
-        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
-    """
-
-    utility: str = "logprob"
-    alpha_init: float = 1.0
-    sigma: float = 0.5
-    lr: float = 0.1
-    baseline_decay: float = 0.9
-    min_bid: float = 0.5
-    length_floor: float = 0.01
-    episodes: int = 3000
-    batch_episodes: int = 32
-    antithetic: bool = True
-    seed: int = 0
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        _need(self.utility in UTILITIES, "utility", f"one of {UTILITIES}", self.utility)
-        for name in ("alpha_init", "sigma", "lr"):
-            v = getattr(self, name)
-            _need(_real(v) and math.isfinite(v) and v > 0, name, "a finite float > 0", v)
-        _need(
-            _real(self.baseline_decay) and 0 <= self.baseline_decay < 1,
-            "baseline_decay",
-            "a float in [0, 1)",
-            self.baseline_decay,
-        )
-        _need(_real(self.min_bid) and 0 <= self.min_bid < 1, "min_bid", "in [0, 1)", self.min_bid)
-        _need(
-            _real(self.length_floor) and 0 < self.length_floor <= 1,
-            "length_floor",
-            "a float in (0, 1]",
-            self.length_floor,
-        )
-        for name in ("episodes", "batch_episodes"):
-            v = getattr(self, name)
-            _need(_int(v) and v >= 1, name, "an integer >= 1", v)
-        _need(isinstance(self.antithetic, bool), "antithetic", "True or False", self.antithetic)
-        _need(
-            not self.antithetic or self.batch_episodes % 2 == 0,
-            "batch_episodes",
-            "an even integer when antithetic=True",
-            self.batch_episodes,
-        )
-        _need(_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
-        _need(isinstance(self.device, str), "device", "'auto', 'cpu' or 'cuda[:N]'", self.device)
-
-
-def _real(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def _n_agents(layout: Layout) -> int:
@@ -200,15 +141,28 @@ class AlphaAgent:
         if action_type == "continuous" and len(belief) != n_belief:
             raise ValueError(f"neutral_belief must have {n_belief} entries, got {len(belief)}")
         self.neutral_belief = [float(b) for b in belief]
+        self.choose_tier = cfg.tiers == "choose" and self.n_tiers > 1
+        """Whether the agent learns which tier to offer (logits ``theta``, ``(n, n_tiers)``)."""
+        if self.choose_tier:
+            if action_type != "continuous":
+                raise ValueError(
+                    "AlphaConfig.tiers='choose' needs continuous actions (a bid per tier), "
+                    f"got action_type={action_type!r}"
+                )
+            if "tier_affordable" not in self.layout.names:
+                raise ValueError("AlphaConfig.tiers='choose': the layout lacks tier_affordable")
         self.device = resolve_device(cfg.device)
         self.generator = seeded_generator(cfg.seed, self.device)
         self.episode_seeds = np.random.default_rng(cfg.seed)
         n = len(self.agents)
         self.mu = torch.full((n,), math.log(cfg.alpha_init), device=self.device)
         self.mu.requires_grad_(True)
+        self.theta = torch.zeros((n, self.n_tiers if self.choose_tier else 0), device=self.device)
+        self.theta.requires_grad_(True)
         self.baseline = torch.zeros(n, device=self.device)
         self.baseline_ready = False
-        self.optimizer = torch.optim.Adam([self.mu], lr=cfg.lr)
+        params = [self.mu, self.theta] if self.choose_tier else [self.mu]
+        self.optimizer = torch.optim.Adam(params, lr=cfg.lr)
 
     @classmethod
     def from_spec(cls, spec: EnvSpec, config: AlphaConfig | None = None) -> AlphaAgent:
@@ -259,6 +213,21 @@ class AlphaAgent:
         """The deterministic α of every agent, ``exp(μ)``."""
         return np.exp(self.mu.detach().cpu().numpy().astype(np.float64))
 
+    @property
+    def tiers(self) -> np.ndarray:
+        """The tier index each agent offers when evaluated: ``argmax θ_i`` with
+        ``tiers="choose"``, else 0 (the first configured tier)."""
+        if not self.choose_tier:
+            return np.zeros(len(self.agents), dtype=np.int64)
+        return self.theta.detach().argmax(-1).cpu().numpy().astype(np.int64)
+
+    @property
+    def tier_probs(self) -> np.ndarray:
+        """``softmax(θ)`` per agent, ``(n_agents, n_tiers)`` (empty columns without a choice)."""
+        import torch
+
+        return torch.softmax(self.theta.detach(), -1).cpu().numpy().astype(np.float64)
+
     def _agent_index(self, vec: np.ndarray, agent: str | None) -> int:
         if agent is None:
             return int(np.argmax(vec[self.layout.slice("agent_id")]))
@@ -276,16 +245,40 @@ class AlphaAgent:
         b = min(max(alpha * u / length, 0.0), 1.0)
         return b if b >= cfg.min_bid else 0.0
 
-    def encode(self, obs: Any, bid: float) -> Any:
-        """The action carrying ``bid`` in this agent's action space."""
+    def tier_bids(self, vec: np.ndarray, alpha: float, tier: int) -> np.ndarray:
+        """One bid per tier (``tiers="choose"``): ``α·û/L̂`` on ``tier`` when that tier fits
+        and the bid reaches ``min_bid``, 0 on every other tier."""
+        lay, cfg = self.layout, self.config
+        out = np.zeros(self.n_tiers)
+        if vec[lay.slice("tier_affordable")][tier] < 0.5:
+            return out
+        u = utility_of(vec, lay, cfg.utility)
+        length = max(float(vec[lay.index("draft_length")]), cfg.length_floor)
+        b = min(max(alpha * u / length, 0.0), 1.0)
+        out[tier] = b if b >= cfg.min_bid else 0.0
+        return out
+
+    def offer(self, vec: np.ndarray, alpha: float, tier: int = 0) -> Any:
+        """What the agent bids with aggressiveness ``alpha``: :meth:`bid` (a float), or with
+        ``tiers="choose"`` :meth:`tier_bids` on ``tier``."""
+        if self.choose_tier:
+            return self.tier_bids(vec, float(alpha), int(tier))
+        return self.bid(vec, float(alpha))
+
+    def encode(self, obs: Any, bid: Any) -> Any:
+        """The action carrying ``bid`` (a float, or one bid per tier with ``tiers="choose"``) in
+        this agent's action space."""
         if self.action_type == "discrete":
             level = round(bid * (self.bid_levels - 1))
             if isinstance(obs, dict) and not obs["action_mask"][level]:
                 level = 0
             return int(level)
         action = np.empty(self.action_dim, dtype=np.float32)
-        action[0] = 2.0 * bid - 1.0  # the first configured tier (the full draft by default)
-        action[1 : self.n_tiers] = -1.0  # no bid for the other message tiers
+        if self.choose_tier:
+            action[: self.n_tiers] = 2.0 * np.asarray(bid, np.float64) - 1.0
+        else:
+            action[0] = 2.0 * bid - 1.0  # the first configured tier (the full draft by default)
+            action[1 : self.n_tiers] = -1.0  # no bid for the other message tiers
         action[self.n_tiers :] = self.neutral_belief
         return action
 
@@ -293,7 +286,7 @@ class AlphaAgent:
         """Deterministic action (α = exp(μ)); ``agent`` defaults to the obs's agent-id one-hot."""
         vec = obs["observation"] if isinstance(obs, dict) else np.asarray(obs)
         i = self._agent_index(vec, agent)
-        return self.encode(obs, self.bid(vec, float(self.alphas[i])))
+        return self.encode(obs, self.offer(vec, self.alphas[i], self.tiers[i]))
 
     # ------------------------------------------------------------------ learning
     def sample_log_alphas(self, episodes: int) -> Any:
@@ -308,8 +301,23 @@ class AlphaAgent:
                 raise ValueError(f"episodes must be even with antithetic=True, got {episodes}")
         return self.mu.detach() + self.config.sigma * noise
 
-    def update(self, log_alphas: Any, returns: Any) -> dict[str, float]:
-        """One REINFORCE step from ``(episodes, n_agents)`` log-α draws and agent returns."""
+    def sample_tiers(self, episodes: int) -> Any:
+        """Exploration draws of the offered tier, ``(episodes, n_agents)`` int64, from
+        ``softmax(θ)`` and the own generator (a mirrored antithetic pair shares its tiers);
+        zeros, drawing nothing, without ``tiers="choose"``."""
+        import torch
+
+        n = len(self.agents)
+        if not self.choose_tier:
+            return torch.zeros((episodes, n), dtype=torch.long, device=self.device)
+        half = episodes // 2 if self.config.antithetic else episodes
+        probs = torch.softmax(self.theta.detach(), -1)
+        draws = torch.multinomial(probs, half, replacement=True, generator=self.generator).T
+        return torch.cat([draws, draws]) if self.config.antithetic else draws
+
+    def update(self, log_alphas: Any, returns: Any, tiers: Any = None) -> dict[str, float]:
+        """One REINFORCE step from ``(episodes, n_agents)`` log-α draws, agent returns and,
+        with ``tiers="choose"``, the episodes' tier draws (:meth:`sample_tiers`)."""
         import torch
 
         x = torch.as_tensor(log_alphas, dtype=torch.float32, device=self.device)
@@ -319,12 +327,25 @@ class AlphaAgent:
                 f"log_alphas and returns must both have shape (episodes, {len(self.agents)}), "
                 f"got {tuple(x.shape)} and {tuple(g.shape)}"
             )
+        if self.choose_tier:
+            if tiers is None:
+                raise ValueError("update: tiers='choose' needs the episodes' tier draws (tiers=)")
+            t = torch.as_tensor(tiers, dtype=torch.long, device=self.device)
+            if t.shape != x.shape or bool(((t < 0) | (t >= self.n_tiers)).any()):
+                raise ValueError(
+                    f"tiers must have shape {tuple(x.shape)} with values in "
+                    f"[0, {self.n_tiers}), got {tuple(t.shape)}"
+                )
         if not self.baseline_ready:
             self.baseline = g.mean(0)
             self.baseline_ready = True
         advantage = g - self.baseline
         dist = torch.distributions.Normal(self.mu, self.config.sigma)
-        loss = -(advantage * dist.log_prob(x)).mean(0).sum()
+        logp = dist.log_prob(x)
+        if self.choose_tier:  # the episode's joint draw: log α and the tier
+            log_pi = torch.log_softmax(self.theta, -1).expand(x.shape[0], -1, -1)
+            logp = logp + log_pi.gather(-1, t.unsqueeze(-1)).squeeze(-1)
+        loss = -(advantage * logp).mean(0).sum()
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -347,7 +368,10 @@ class AlphaAgent:
             "baseline_ready": self.baseline_ready,
             "layout": self.layout.to_dict(),
         }
-        return save_checkpoint(path, {"mu": self.mu, "baseline": self.baseline}, meta)
+        tensors = {"mu": self.mu, "baseline": self.baseline}
+        if self.choose_tier:
+            tensors["theta"] = self.theta
+        return save_checkpoint(path, tensors, meta)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> AlphaAgent:
@@ -369,24 +393,31 @@ class AlphaAgent:
         )
         with torch.no_grad():
             agent.mu.copy_(tensors["mu"].to(agent.device))
+            if agent.choose_tier:
+                agent.theta.copy_(tensors["theta"].to(agent.device))
         agent.baseline = tensors["baseline"].to(agent.device)
         agent.baseline_ready = bool(meta["baseline_ready"])
         return agent
 
 
-def play_episode(env: Any, agent: AlphaAgent, alphas: np.ndarray, **reset_kw: Any) -> tuple:
-    """One episode of a parallel auction env with fixed per-agent ``alphas``.
+def play_episode(
+    env: Any, agent: AlphaAgent, alphas: np.ndarray, tiers: Any = None, **reset_kw: Any
+) -> tuple:
+    """One episode of a parallel auction env with fixed per-agent ``alphas`` (and, with
+    ``tiers="choose"``, per-agent offered ``tiers``; default: the first tier).
 
     Returns ``(returns per agent, agent steps, final infos)``.
     """
     obs, infos = env.reset(**reset_kw)
     returns = np.zeros(len(agent.agents))
+    tier = np.zeros(len(agent.agents), dtype=np.int64) if tiers is None else np.asarray(tiers)
     steps = 0
     while env.agents:
         actions = {}
         for a in env.agents:
             vec = obs[a]["observation"] if isinstance(obs[a], dict) else obs[a]
-            actions[a] = agent.encode(obs[a], agent.bid(vec, float(alphas[agent.index[a]])))
+            i = agent.index[a]
+            actions[a] = agent.encode(obs[a], agent.offer(vec, alphas[i], tier[i]))
         obs, rewards, _, _, infos = env.step(actions)
         steps += len(actions)
         for a, r in rewards.items():
@@ -411,15 +442,17 @@ def train_alpha(
         if cfg.antithetic:
             batch += batch % 2
         log_alphas = agent.sample_log_alphas(batch)
+        tiers = agent.sample_tiers(batch)
         alphas = np.exp(log_alphas.cpu().numpy().astype(np.float64))
         seeds = agent.episode_seeds.integers(2**31 - 1, size=batch)
         if cfg.antithetic:  # a mirrored pair plays the same episode seed
             seeds[batch // 2 :] = seeds[: batch // 2]
         returns = np.zeros((batch, len(agent.agents)))
         for e in range(batch):
-            returns[e], n, _ = play_episode(env, agent, alphas[e], seed=int(seeds[e]))
+            tier = tiers[e].cpu().numpy()
+            returns[e], n, _ = play_episode(env, agent, alphas[e], tier, seed=int(seeds[e]))
             steps += n
-        stats = agent.update(log_alphas, returns)
+        stats = agent.update(log_alphas, returns, tiers)
         done_eps += batch
         history.append(
             {"episodes": done_eps, "steps": steps, **stats, "alphas": agent.alphas.tolist()}

@@ -22,8 +22,12 @@ from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig
 __all__ = ["batched_bids", "greedy_policy", "play_batch", "train_alpha_vec"]
 
 
-def batched_bids(agent: AlphaAgent, obs: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
-    """Bids in [0, 1] of shape ``(N, A)`` for observations ``(N, A, D)`` and α ``(N, A)``."""
+def batched_bids(
+    agent: AlphaAgent, obs: torch.Tensor, alphas: torch.Tensor, tiers: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Bids in [0, 1] of shape ``(N, A)`` for observations ``(N, A, D)`` and α ``(N, A)``; with
+    ``tiers="choose"`` one bid per tier, ``(N, A, T)``, on the offered ``tiers`` ``(N, A)``
+    (default: the first tier), as :meth:`AlphaAgent.tier_bids`."""
     lay, cfg = agent.layout, agent.config
     conf = obs[..., lay.index("confidence")]
     if cfg.utility == "logprob":
@@ -35,6 +39,15 @@ def batched_bids(agent: AlphaAgent, obs: torch.Tensor, alphas: torch.Tensor) -> 
         distinct = obs[..., lay.index("distinct_answers")] * (ids.stop - ids.start)
         agrees = obs[..., lay.index("agrees_plurality")] >= 0.5
         u = torch.where(agrees, torch.ones_like(conf), 1.0 / distinct.clamp(min=1.0))
+    if agent.choose_tier:
+        if tiers is None:
+            tiers = torch.zeros(alphas.shape, dtype=torch.long, device=obs.device)
+        length = obs[..., lay.index("draft_length")].clamp(min=cfg.length_floor)
+        bid = (alphas * u / length).clamp(0.0, 1.0)
+        fits = obs[..., lay.slice("tier_affordable")].gather(-1, tiers.unsqueeze(-1)) >= 0.5
+        bid = torch.where(fits.squeeze(-1) & (bid >= cfg.min_bid), bid, torch.zeros_like(bid))
+        one_hot = torch.nn.functional.one_hot(tiers, agent.n_tiers).to(bid.dtype)
+        return one_hot * bid.unsqueeze(-1)
     length = obs[..., lay.index("draft_length")].clamp(min=cfg.length_floor)
     bid = (alphas * u / length).clamp(0.0, 1.0)
     ok = (obs[..., lay.index("affordable")] >= 0.5) & (bid >= cfg.min_bid)
@@ -48,9 +61,13 @@ def _encode(agent: AlphaAgent, env: Any, bid: torch.Tensor, mask: torch.Tensor |
             allowed = mask.gather(-1, level.unsqueeze(-1)).squeeze(-1)
             level = torch.where(allowed, level, torch.zeros_like(level))
         return level
-    action = torch.empty(*bid.shape, env.act_dim, device=bid.device)
-    action[..., 0] = 2.0 * bid - 1.0  # the first configured tier, as AlphaAgent.encode
-    action[..., 1 : agent.n_tiers] = -1.0
+    shape = bid.shape[:-1] if agent.choose_tier else bid.shape
+    action = torch.empty(*shape, env.act_dim, device=bid.device)
+    if agent.choose_tier:
+        action[..., : agent.n_tiers] = 2.0 * bid - 1.0
+    else:
+        action[..., 0] = 2.0 * bid - 1.0  # the first configured tier, as AlphaAgent.encode
+        action[..., 1 : agent.n_tiers] = -1.0
     if env.act_dim > agent.n_tiers:
         action[..., agent.n_tiers :] = torch.tensor(agent.neutral_belief, device=bid.device)
     return action
@@ -59,26 +76,36 @@ def _encode(agent: AlphaAgent, env: Any, bid: torch.Tensor, mask: torch.Tensor |
 def greedy_policy(agent: AlphaAgent, env: Any) -> Any:
     """The deterministic agent (α = exp(μ)) as a batched policy ``act(obs, mask) -> action``."""
     alphas = torch.as_tensor(agent.alphas, dtype=torch.float32, device=env.device)
+    tiers = torch.as_tensor(agent.tiers, dtype=torch.long, device=env.device)
 
     def act(obs: torch.Tensor, mask: torch.Tensor | None) -> Any:
-        bids = batched_bids(agent, obs, alphas.expand(obs.shape[:-1]))
+        shape = obs.shape[:-1]
+        bids = batched_bids(agent, obs, alphas.expand(shape), tiers.expand(shape))
         return _encode(agent, env, bids, mask)
 
     return act
 
 
-def play_batch(agent: AlphaAgent, env: Any, log_alphas: torch.Tensor, seed: int) -> torch.Tensor:
+def play_batch(
+    agent: AlphaAgent,
+    env: Any,
+    log_alphas: torch.Tensor,
+    seed: int,
+    tiers: torch.Tensor | None = None,
+) -> torch.Tensor:
     """One episode per env of the batched auction ``env`` (reset with ``seed``) with per-env,
-    per-agent ``log_alphas`` ``(num_envs, n_agents)``; returns every agent's summed reward."""
+    per-agent ``log_alphas`` ``(num_envs, n_agents)`` (and offered ``tiers``, same shape, with
+    ``tiers="choose"``); returns every agent's summed reward."""
     env.autoreset = False
     obs, _ = env.reset(seed=seed)
     mask = env.action_mask()
     alphas = log_alphas.to(env.device).exp()
+    tiers = None if tiers is None else tiers.to(env.device)
     n = env.num_envs
     finished = torch.zeros(n, dtype=torch.bool, device=env.device)
     returns = torch.zeros(n, env.n_agents, device=env.device)
     for _ in range(int(env.config.max_rounds) + 2):
-        action = _encode(agent, env, batched_bids(agent, obs, alphas), mask)
+        action = _encode(agent, env, batched_bids(agent, obs, alphas, tiers), mask)
         obs, reward, terminated, truncated, info = env.step(action)
         returns += reward.float() * (~finished).unsqueeze(-1)
         finished |= terminated | truncated
@@ -111,7 +138,8 @@ def train_alpha_vec(
     history: list[dict[str, Any]] = []
     for u in range(updates):
         log_alphas = agent.sample_log_alphas(n)
-        returns = play_batch(agent, env, log_alphas, seed + u)
-        stats = agent.update(log_alphas, returns.to(agent.device))
+        tiers = agent.sample_tiers(n)
+        returns = play_batch(agent, env, log_alphas, seed + u, tiers)
+        stats = agent.update(log_alphas, returns.to(agent.device), tiers)
         history.append({"episodes": n * (u + 1), **stats, "alphas": agent.alphas.tolist()})
     return agent, history

@@ -1,5 +1,5 @@
 """The generation cache's SQLite file, outside any backend: where it lives by default, opening
-it (read-write or read-only), its statistics and clearing it.
+it (read-write or read-only), its statistics, clearing it and a compacted gzip copy to ship.
 
 ``econ-env cache stats|clear`` print these; the cached backend of :mod:`econ_env.llm.cache`
 opens its file through :func:`connect_read_write` and :func:`connect_read_only`.
@@ -21,8 +21,10 @@ the next time it is recorded.
 
 from __future__ import annotations
 
+import gzip
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ __all__ = [
     "CacheFileError",
     "cache_stats",
     "clear_cache",
+    "compact_gzip",
     "connect_read_only",
     "connect_read_write",
     "default_cache_path",
@@ -303,3 +306,19 @@ def clear_cache(path: str | os.PathLike[str] | None = None, model: str | None = 
     finally:
         conn.close()
     return int(n)
+
+
+def compact_gzip(path: str | os.PathLike[str]) -> bytes:
+    """A consistent, vacuumed, gzip-compressed copy of the cache file at ``path`` (its WAL
+    included; ``mtime=0``, so the same rows give the same bytes): what a study ships."""
+    with file_errors(path), tempfile.TemporaryDirectory() as tmpdir:
+        copy = Path(tmpdir) / "cache.sqlite"
+        src = sqlite3.connect(file_uri(path, mode="ro"), uri=True)
+        dst = sqlite3.connect(copy)
+        try:
+            src.backup(dst)
+            dst.execute("VACUUM")
+        finally:
+            src.close()
+            dst.close()
+        return gzip.compress(copy.read_bytes(), mtime=0)

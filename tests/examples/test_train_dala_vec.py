@@ -70,6 +70,16 @@ def test_tiny_run_writes_everything(tmp_path, capsys, action_type):
     assert text["episodes"] == 4
     assert set(text) >= {"mappo", *script.BASELINES}
     assert 0.0 <= text["mappo"]["accuracy"] <= 1.0
+    # self-consistency was played on both envs up to the first k past the learner's tokens
+    for env, learner in (("vec", vec["mappo"]), ("text", text["mappo"])):
+        sc = summary["self_consistency"][env]
+        ks = sorted(int(k) for k in sc)
+        assert ks == list(range(1, len(ks) + 1))
+        tokens = [sc[str(k)]["generated_tokens"] for k in ks]
+        assert tokens == sorted(tokens) and all(sc[str(k)]["billed_tokens"] == 0 for k in ks)
+        assert tokens[-1] > learner["generated_tokens"]  # stopped at the first k past it
+        assert all(t <= learner["generated_tokens"] for t in tokens[:-1])
+        assert f"{env} env self-consistency at mappo's" in out
     weights = Path(summary["weights"])
     assert weights.name.endswith(".safetensors") and weights.is_file()
     actor = script.load_actor(weights)

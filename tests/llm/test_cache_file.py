@@ -154,3 +154,27 @@ def test_paths_with_uri_characters_open_the_right_file(tmp_path, capsys, name):
     replay.close()
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert [p for p in after if p not in before and not str(p).endswith(("-wal", "-shm"))] == []
+
+
+def test_compact_gzip_is_a_replayable_deterministic_copy(tmp_path):
+    """The shipped form of a cache: every row (the WAL's included), gzip bytes that depend only
+    on the rows, and a file that replays without the model; a broken file is named."""
+    import gzip
+
+    from econ_env.llm.cache_file import compact_gzip
+
+    path = tmp_path / "c.sqlite"
+    cache = CachedBackend("simulated", path=path, mode="record")
+    want = cache.generate(REQS)  # left open: the rows may still sit in the WAL
+    data = compact_gzip(path)
+    cache.close()
+    assert data == compact_gzip(path)  # same rows, same bytes (mtime=0, vacuumed)
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(gzip.decompress(data))
+    replay = CachedBackend("simulated", path=copy, mode="replay")
+    assert [c.text for c in replay.generate(REQS)] == [c.text for c in want]
+    replay.close()
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(CacheFileError, match="bad.sqlite"):
+        compact_gzip(bad)

@@ -15,14 +15,10 @@ def _point(tokens: float, acc: float, lo: float, hi: float) -> dict:
     return {"generated_tokens": tokens, "accuracy": acc, "team_return": acc, "ci": [lo, hi]}
 
 
-def test_matched_k_and_the_frontier():
+def test_compare_against_the_matched_k_and_the_frontier():
     points = {1: _point(600, 0.6, 0.55, 0.65), 2: _point(1200, 0.8, 0.75, 0.85),
               3: _point(1800, 0.85, 0.8, 0.9)}  # fmt: skip
-    assert sc.matched(points, 1500) == (2, 3)
-    assert sc.matched(points, 500) == (1, 2)  # below every k: the smallest
-    assert sc.matched(points, 5000) == (3, None)
-    assert abs(sc.interpolate(points, 1500) - 0.825) < 1e-12
-    assert sc.interpolate(points, 5000) is None
+    # matched() and interpolate() themselves: tests/baselines/test_self_consistency.py
     learner = {"team_return": 0.95, "ci": [0.93, 0.97], "generated_tokens": 1500,
                "accuracy": 0.9, "episodes": 1000}  # fmt: skip
     (row,) = sc.compare("r", points, {"mappo": learner})

@@ -75,7 +75,9 @@ that would overdraw the budget is never made.
   ledger as generated tokens, never billed), keeps the first sample holding its samples' most
   common answer as its draft (what it bids on, broadcasts and pays the prompt of), and until it
   revises all k samples vote in the ``majority`` answer rule (ties: the lowest-index draft's
-  answer). Silent bidders with ``draft_samples=k`` are self-consistency over n·k drafts.
+  answer). Silent bidders with ``draft_samples=k`` are self-consistency over n·k drafts. The
+  samples are nested: sample 0 is the single-draft request and k + 1 samples hold the k samples'
+  requests, so raising k on a cached real model asks only for the new samples.
 - ``max_cycles``: alias of ``max_rounds`` (PettingZoo convention).
 
 ### Observation

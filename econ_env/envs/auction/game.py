@@ -118,8 +118,9 @@ class AuctionGame(AuctionSignals):
                 rng,
             )
             for i, a in enumerate(self.agents)
-            for _ in range(k)
         ]
+        if k > 1:  # nested samples: k + 1 samples hold the k samples' requests
+            requests = samples.expand(requests, k, rng)
         self.drafts = [None] * self.n  # type: ignore[list-item]
         self.last_tiers = (-1,) * self.n
         who = list(range(self.n))

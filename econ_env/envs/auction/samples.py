@@ -1,7 +1,11 @@
 """Self-consistent first drafts of auction_v0 (the ``draft_samples`` config field).
 
 With ``draft_samples = k > 1`` every agent's first draft is drawn k times (k requests with
-their own seeds, in one batched call with everyone else's). :func:`choose` keeps, per agent,
+their own seeds, in one batched call with everyone else's). :func:`expand` makes the samples
+nested: sample 0 of every agent is the single-draft game's request (same seed), and sample j's
+seeds are drawn after sample j - 1's for every agent, so k + 1 samples hold the k samples'
+requests (common random numbers across k; on a real model through the cache, raising k only
+asks for the new samples). :func:`choose` keeps, per agent,
 the first sample holding its samples' most common answer (ties: the answer sampled first);
 that sample is the agent's draft — what it bids on, may broadcast, is billed for and compresses
 into tiers — and the answers of all k samples are its votes in the ``majority`` answer rule
@@ -13,14 +17,30 @@ single-draft one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+
+import numpy as np
 
 from econ_env.core.ledger import Role, TokenLedger
 from econ_env.envs.auction.signals import most_common
-from econ_env.llm.base import Completion
+from econ_env.llm.base import Completion, GenRequest
 from econ_env.tasks.answers import extract_answer, normalize_answer
 
-__all__ = ["choose", "record_extra", "sample_answers"]
+__all__ = ["choose", "expand", "record_extra", "sample_answers"]
+
+
+def expand(requests: Sequence[GenRequest], k: int, rng: np.random.Generator) -> list[GenRequest]:
+    """The ``n·k`` sample requests (agent-major) of one request per agent: sample 0 is the
+    agent's request, sample ``j >= 1`` a copy with a seed drawn from ``rng`` sample-major (all
+    agents' sample 1, then all agents' sample 2, ...), so k + 1 samples extend the k samples."""
+    if k < 1:
+        raise ValueError(f"expand: k must be >= 1, got {k}")
+    extra = [
+        [dataclasses.replace(r, seed=int(rng.integers(2**31 - 1))) for r in requests]
+        for _ in range(k - 1)
+    ]
+    return [s for i, r in enumerate(requests) for s in (r, *(e[i] for e in extra))]
 
 
 def sample_answers(completions: Sequence[Completion], kind: str) -> list[str | None]:

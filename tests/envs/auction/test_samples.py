@@ -81,6 +81,22 @@ def test_samples_are_one_call_accounted_as_generated_and_never_billed():
                for d in game.drafts)  # fmt: skip
 
 
+def test_samples_are_nested_across_k():
+    """Sample 0 is the single-draft game's request and k + 1 samples hold the k samples'
+    requests (so a cached real model is asked only for the new samples when k grows)."""
+    calls = {}
+    for k in (1, 2, 3):
+        calls[k] = game_with(["7"] * (3 * k), k)[1].calls[0]
+
+    def per_agent(reqs, k):
+        return [[(r.seed, r.messages) for r in reqs[i * k : (i + 1) * k]] for i in range(3)]
+
+    one, two, three = per_agent(calls[1], 1), per_agent(calls[2], 2), per_agent(calls[3], 3)
+    for i in range(3):
+        assert two[i][:1] == one[i] and three[i][:2] == two[i]
+    assert len({r.seed for r in calls[3]}) == 9
+
+
 def test_every_sample_votes_until_its_agent_revises():
     # agent 0 keeps "8" (2 of 3), agent 1 "9", agent 2 "7": drafts 8/9/7 tie one each, but the
     # votes are 7 x3, 8 x2, 9 x3, 1 x1 -> the tie between 7 and 9 goes to the lower-index draft
