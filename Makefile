@@ -67,9 +67,11 @@ bench-vector: $(STAMP)
 	$(BIN)/python benchmarks/vector_throughput.py --json build/vector_throughput.json
 
 ## The sim-to-real study (docs/fidelity.md) replayed from the shipped real-model cache, without
-## the model: checks the real episodes bit for bit, refits the preset, reruns the simulators.
+## the model: checks the real episodes bit for bit, refits the preset, reruns the simulators;
+## then self-consistency on the real model against the simulator, replayed and checked alike.
 sim-to-real: $(STAMP)
 	$(BIN)/python benchmarks/sim_to_real.py --replay --check --out build/sim_to_real
+	$(BIN)/python benchmarks/self_consistency_real.py --replay --check --out build/sc_real
 
 ## The GPU check (scripts/gpu_check.py) here: its CPU mode without CUDA. For the device machine,
 ## `bash scripts/gpu_check.sh prepare` fills .whl/, then run `bash scripts/gpu_check.sh` there.

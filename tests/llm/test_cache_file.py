@@ -176,5 +176,5 @@ def test_compact_gzip_is_a_replayable_deterministic_copy(tmp_path):
     replay.close()
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"not a database at all" * 100)
-    with pytest.raises(CacheFileError, match="bad.sqlite"):
+    with pytest.raises(CacheFileError, match=r"bad\.sqlite"):
         compact_gzip(bad)
