@@ -106,6 +106,11 @@ def summarise(runs: list[np.ndarray]) -> dict[str, Any]:
     }
 
 
+def has_tiers(config: dict[str, Any]) -> bool:
+    """Whether an auction config has several message tiers (``tiers``)."""
+    return len(config.get("tiers", ("full",))) > 1
+
+
 def train_alpha(
     config: dict[str, Any], seed: int, updates: int, num_envs: int, tiers: str = "first"
 ) -> Any:
@@ -153,13 +158,13 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.perf_counter()
         res: dict[str, Any] = {}
         fixed = FIXED
-        if len(config.get("tiers", ("full",))) > 1:  # and the bidders that send a shorter tier
+        tiered = has_tiers(config)
+        if tiered:  # and the bidders that send a shorter tier
             fixed += tuple(f"{b}_{t}" for t in config["tiers"][1:] for b in TIERED)
         for name in fixed:
             act = make_policy(name, spec, args.eval_seed).act
             res[name] = summarise([text_rows(config, act, args.text_episodes, args.eval_seed)])
         learners: dict[str, list[np.ndarray]] = {"alpha": [], "alpha_choose": [], "mappo": []}
-        tiered = len(config.get("tiers", ("full",))) > 1
         for seed in args.seeds:
             agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
             learners["alpha"].append(
@@ -253,7 +258,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
             act = greedy_policy(agent, env)
             rows.append({key: value, "policy": "alpha", "seed": seed, **evaluate(env, act, 7)})
-            if len(config.get("tiers", ("full",))) > 1 and args.alpha_choose_updates:
+            if has_tiers(config) and args.alpha_choose_updates:
                 n = args.alpha_choose_updates
                 agent = train_alpha(config, seed, n, args.num_envs, "choose")
                 m = evaluate(env, greedy_policy(agent, env), 7)

@@ -33,7 +33,6 @@ shipped run, 60 items and k up to 3, took about 70 minutes on 2 cores)::
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import shutil
 import sys
@@ -44,7 +43,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "docs" / "assets" / "fidelity"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from sim_to_real import ASSETS, study_backend  # noqa: E402
+
 PRESET = "qwen2.5-coder-0.5b-arith"
 RESULT = "self_consistency_real.json"
 
@@ -53,7 +55,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--backend", default="llamacpp:qwen2.5-coder-0.5b", help="real backend spec")
     p.add_argument("--backend-arg", action="append", default=[], metavar="KEY=JSON")
-    p.add_argument("--cache", default=None, help="SQLite cache of the real run (read-write)")
+    p.add_argument("--cache", default=None, help="SQLite cache of the real run")
+    p.add_argument("--cache-mode", default="read-write", choices=("read-write", "replay"))
     p.add_argument("--replay", action="store_true", help="replay the shipped cache (no model)")
     p.add_argument("--check", action="store_true", help="compare the real column with the shipped")
     p.add_argument("--ks", default="1,2,3", help="comma-separated draft_samples values")
@@ -109,7 +112,6 @@ def summarise(
 def run(args: argparse.Namespace, tmp: Path) -> dict:
     """Play the real and simulated self-consistency runs; the result dict (see the docstring)."""
     from econ_env.fidelity import StudyConfig, StudyPolicy, load_episodes, run_study
-    from econ_env.llm.registry import make_backend
     from econ_env.llm.simulated import SimParams, SimulatedBackend
 
     ks = parse_ks(args.ks)
@@ -118,18 +120,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     config = StudyConfig(n_items={"auction_v0": args.items, "debate_v0": 0})
     policies = [StudyPolicy(f"SC k={k}", "auction_v0", "silent", {"draft_samples": k}) for k in ks]
     labels = [p.label for p in policies]
-    shipped_meta = load_episodes(ASSETS / "real_episodes.jsonl")[1]
-    kwargs = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.backend_arg)}
-    if args.replay:
-        kwargs = {**shipped_meta.get("backend_kwargs", {}), **kwargs}
-        cache = tmp / "real.sqlite"
-        with gzip.open(ASSETS / "real_cache.sqlite.gz", "rb") as src, cache.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-        backend = make_backend(f"cache:{args.backend}", path=str(cache), mode="replay", **kwargs)
-    elif args.cache:
-        backend = make_backend(f"cache:{args.backend}", path=args.cache, **kwargs)
-    else:
-        backend = make_backend(args.backend, **kwargs)
+    recorded_eps, shipped_meta = load_episodes(ASSETS / "real_episodes.jsonl")
+    backend, kwargs = study_backend(args, shipped_meta, tmp)
     t0 = time.perf_counter()
     real, _ = run_study(
         backend, config=config, policies=policies, parallel=args.parallel,
@@ -169,16 +161,16 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
             "config": config.to_dict(),
         },
         "rows": rows,
-        "recorded_policies": recorded(args.items),
+        "recorded_policies": recorded(recorded_eps, args.items),
     }
 
 
-def recorded(n_items: int) -> list[dict]:
-    """The study's real auction policies on the same first ``n_items`` items: accuracy, team
-    return and generated tokens (from docs/assets/fidelity/real_episodes.jsonl)."""
-    from econ_env.fidelity import StudyConfig, load_episodes
+def recorded(episodes: list, n_items: int) -> list[dict]:
+    """The study's real auction policies (``episodes`` of docs/assets/fidelity/
+    real_episodes.jsonl) on the same first ``n_items`` items: accuracy, team return and
+    generated tokens."""
+    from econ_env.fidelity import StudyConfig
 
-    episodes = load_episodes(ASSETS / "real_episodes.jsonl")[0]
     weight, budget = StudyConfig().costs()["auction_v0"]
     out = []
     for label in dict.fromkeys(e.label for e in episodes if e.game == "auction_v0"):

@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "docs" / "assets" / "fidelity"
@@ -61,6 +62,29 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def study_backend(
+    args: argparse.Namespace, shipped_meta: dict[str, Any], tmp: Path
+) -> tuple[Any, dict[str, Any]]:
+    """The real backend and its keyword arguments (``--backend-arg``): with ``--replay`` the
+    shipped cache unpacked into ``tmp`` and replayed (with the recording's arguments from
+    ``shipped_meta``, by which the cache knows the backend), with ``--cache`` that file in
+    ``--cache-mode``, else the bare backend."""
+    from econ_env.llm.registry import make_backend
+
+    kwargs = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.backend_arg)}
+    if args.replay:
+        kwargs = {**shipped_meta.get("backend_kwargs", {}), **kwargs}
+        cache = tmp / "real.sqlite"
+        with gzip.open(ASSETS / "real_cache.sqlite.gz", "rb") as src, cache.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        spec = f"cache:{args.backend}"
+        return make_backend(spec, path=str(cache), mode="replay", **kwargs), kwargs
+    if args.cache:
+        spec, mode = f"cache:{args.backend}", args.cache_mode
+        return make_backend(spec, path=args.cache, mode=mode, **kwargs), kwargs
+    return make_backend(args.backend, **kwargs), kwargs
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     # the replayed cache is unpacked here; removed on every exit, a failed check included
@@ -74,7 +98,6 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
     from econ_env.calibration.traces_io import save_traces
     from econ_env.fidelity import StudyConfig, load_episodes, run_study, save_episodes
     from econ_env.fidelity.report import compare, format_markdown, plot_comparison
-    from econ_env.llm.registry import make_backend
     from econ_env.llm.simulated import SimParams, SimulatedBackend
 
     out = Path(args.out)
@@ -92,20 +115,7 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
     if args.debate_items is not None:
         n_items["debate_v0"] = args.debate_items
     config = StudyConfig(n_items=n_items)
-    kwargs = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.backend_arg)}
-    if args.replay:  # the cache knows the backend by its spec and the recording's arguments
-        kwargs = {**shipped_meta.get("backend_kwargs", {}), **kwargs}
-    if args.replay:
-        cache = tmp / "real.sqlite"
-        with gzip.open(ASSETS / "real_cache.sqlite.gz", "rb") as src, cache.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-        backend = make_backend(f"cache:{args.backend}", path=str(cache), mode="replay", **kwargs)
-    elif args.cache:
-        backend = make_backend(
-            f"cache:{args.backend}", path=args.cache, mode=args.cache_mode, **kwargs
-        )
-    else:
-        backend = make_backend(args.backend, **kwargs)
+    backend, kwargs = study_backend(args, shipped_meta, tmp)
     t0 = time.perf_counter()
     real, traces = run_study(
         backend,

@@ -235,27 +235,26 @@ class AlphaAgent:
             raise ValueError(f"unknown agent {agent!r}; this AlphaAgent plays {self.agents}")
         return self.index[agent]
 
-    def bid(self, vec: np.ndarray, alpha: float) -> float:
-        """The bid in [0, 1] for an observation vector with aggressiveness ``alpha``."""
+    def _value_bid(self, vec: np.ndarray, alpha: float) -> float:
+        """``α·û/L̂`` clipped to [0, 1], or 0 below ``min_bid`` (affordability not checked)."""
         lay, cfg = self.layout, self.config
-        if vec[lay.index("affordable")] < 0.5:
-            return 0.0
         u = utility_of(vec, lay, cfg.utility)
         length = max(float(vec[lay.index("draft_length")]), cfg.length_floor)
         b = min(max(alpha * u / length, 0.0), 1.0)
         return b if b >= cfg.min_bid else 0.0
 
+    def bid(self, vec: np.ndarray, alpha: float) -> float:
+        """The bid in [0, 1] for an observation vector with aggressiveness ``alpha``."""
+        if vec[self.layout.index("affordable")] < 0.5:
+            return 0.0
+        return self._value_bid(vec, alpha)
+
     def tier_bids(self, vec: np.ndarray, alpha: float, tier: int) -> np.ndarray:
         """One bid per tier (``tiers="choose"``): ``α·û/L̂`` on ``tier`` when that tier fits
         and the bid reaches ``min_bid``, 0 on every other tier."""
-        lay, cfg = self.layout, self.config
         out = np.zeros(self.n_tiers)
-        if vec[lay.slice("tier_affordable")][tier] < 0.5:
-            return out
-        u = utility_of(vec, lay, cfg.utility)
-        length = max(float(vec[lay.index("draft_length")]), cfg.length_floor)
-        b = min(max(alpha * u / length, 0.0), 1.0)
-        out[tier] = b if b >= cfg.min_bid else 0.0
+        if vec[self.layout.slice("tier_affordable")][tier] >= 0.5:
+            out[tier] = self._value_bid(vec, alpha)
         return out
 
     def offer(self, vec: np.ndarray, alpha: float, tier: int = 0) -> Any:

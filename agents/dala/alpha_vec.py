@@ -39,19 +39,17 @@ def batched_bids(
         distinct = obs[..., lay.index("distinct_answers")] * (ids.stop - ids.start)
         agrees = obs[..., lay.index("agrees_plurality")] >= 0.5
         u = torch.where(agrees, torch.ones_like(conf), 1.0 / distinct.clamp(min=1.0))
-    if agent.choose_tier:
-        if tiers is None:
-            tiers = torch.zeros(alphas.shape, dtype=torch.long, device=obs.device)
-        length = obs[..., lay.index("draft_length")].clamp(min=cfg.length_floor)
-        bid = (alphas * u / length).clamp(0.0, 1.0)
-        fits = obs[..., lay.slice("tier_affordable")].gather(-1, tiers.unsqueeze(-1)) >= 0.5
-        bid = torch.where(fits.squeeze(-1) & (bid >= cfg.min_bid), bid, torch.zeros_like(bid))
-        one_hot = torch.nn.functional.one_hot(tiers, agent.n_tiers).to(bid.dtype)
-        return one_hot * bid.unsqueeze(-1)
     length = obs[..., lay.index("draft_length")].clamp(min=cfg.length_floor)
     bid = (alphas * u / length).clamp(0.0, 1.0)
-    ok = (obs[..., lay.index("affordable")] >= 0.5) & (bid >= cfg.min_bid)
-    return torch.where(ok, bid, torch.zeros_like(bid))
+    if not agent.choose_tier:
+        ok = (obs[..., lay.index("affordable")] >= 0.5) & (bid >= cfg.min_bid)
+        return torch.where(ok, bid, torch.zeros_like(bid))
+    if tiers is None:
+        tiers = torch.zeros(alphas.shape, dtype=torch.long, device=obs.device)
+    fits = obs[..., lay.slice("tier_affordable")].gather(-1, tiers.unsqueeze(-1)).squeeze(-1)
+    bid = torch.where((fits >= 0.5) & (bid >= cfg.min_bid), bid, torch.zeros_like(bid))
+    one_hot = torch.nn.functional.one_hot(tiers, agent.n_tiers).to(bid.dtype)
+    return one_hot * bid.unsqueeze(-1)
 
 
 def _encode(agent: AlphaAgent, env: Any, bid: torch.Tensor, mask: torch.Tensor | None) -> Any:

@@ -16,6 +16,7 @@ from econ_env.regimes import regime_config
 from econ_env_agents.dala.alpha import AlphaAgent, AlphaConfig
 from econ_env_agents.dala.alpha_vec import batched_bids, greedy_policy, train_alpha_vec
 from econ_env_baselines.vector import evaluate
+from tests.agents.test_dala_alpha_vec import text_returns
 
 torch.set_num_threads(1)
 TIERED = regime_config("auction_v0", "tiered")
@@ -96,19 +97,6 @@ def test_checkpoints_keep_the_tier_logits(tmp_path):
     np.testing.assert_allclose(loaded.tier_probs, agent.tier_probs)
 
 
-def _text_returns(act, seeds) -> np.ndarray:
-    env = econ_env.auction_v0.parallel_env(**TIERED)
-    out = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=seed)
-        total = 0.0
-        while env.agents:
-            obs, rewards, _, _, _ = env.step({a: act(obs[a], a) for a in env.agents})
-            total += sum(rewards.values()) / 3
-        out.append(total)
-    return np.asarray(out)
-
-
 def test_every_seed_learns_to_send_the_summary_and_it_pays():
     """120 updates of 512 batched episodes per seed (the full draft leads for the first ~50
     updates, then the summary takes over): the expert (bidder_2) picks the summary in every
@@ -126,11 +114,11 @@ def test_every_seed_learns_to_send_the_summary_and_it_pays():
     env = V.auction(num_envs=512, seed=0, item_pool=4096, **TIERED)
     first, _ = train_alpha_vec(env, config=AlphaConfig(device="cpu", seed=0), updates=40)
     seeds = range(60_000, 60_300)
-    learner = _text_returns(agents[0].act, seeds)
+    learner = text_returns(TIERED, agents[0].act, seeds)
     spec = econ_env.env_spec("auction_v0", **TIERED)
     for name, act in (("alpha first tier", first.act),
                       ("silent", econ_env.make_policy("silent", spec, 0).act)):  # fmt: skip
-        diff = learner - _text_returns(act, seeds)
+        diff = learner - text_returns(TIERED, act, seeds)
         half = 1.96 * diff.std(ddof=1) / math.sqrt(len(diff))
         print(f"choose - {name}: {diff.mean():+.3f} ± {half:.3f}")
         assert diff.mean() - half > 0, (name, diff.mean(), half)

@@ -34,10 +34,11 @@ def test_batched_bids_equal_the_text_agents_bids(utility):
             assert got[e, i].item() == pytest.approx(want, abs=1e-6)
 
 
-def text_returns(config: dict, act) -> np.ndarray:
+def text_returns(config: dict, act, seeds=EVAL_SEEDS) -> np.ndarray:
+    """Team returns of ``act`` in the text env ``config``, one per seed of ``seeds``."""
     env = econ_env.auction_v0.parallel_env(**config)
     out = []
-    for seed in EVAL_SEEDS:
+    for seed in seeds:
         obs, _ = env.reset(seed=seed)
         total = 0.0
         while env.agents:
