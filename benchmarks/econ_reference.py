@@ -9,8 +9,8 @@ fixed belief plays the union of those seeds:
 - the policies of ``baselines/debate.py`` (neutral, conservative, exploratory, truthful,
   round_robin, random);
 - the ``--grid-top`` best constant beliefs of a grid (temperature × repetition penalty, every
-  executor alike), chosen on the batched twin (:mod:`econ_env.vector`, 4096 episodes each; see
-  ``benchmarks/econ_regimes.py``).
+  executor alike), chosen on the batched twin (:mod:`econ_env.vector`, 4096 episodes each;
+  ``econ_env_baselines.debate_constants.best_constants``).
 
 Printed: mean team return (sum over executors of their episode rewards) with its 95% CI
 (normal, pooled over every evaluation episode), per-seed means for the learner, accuracy and
@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -36,41 +35,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import econ_regimes
-
-
-class ConstantBelief:
-    """A fixed belief: b[0] = temperature level, b[2] = repetition level, the rest 0."""
-
-    def __init__(self, temp: float, rep: float, belief_dim: int) -> None:
-        self.belief = np.zeros(belief_dim, dtype=np.float32)
-        self.belief[0] = temp
-        if belief_dim > 2:
-            self.belief[2] = rep
-        self.name = f"const(t={temp:+.1f},r={rep:+.1f})"
-
-    def act(self, obs: Any, agent: str) -> np.ndarray:
-        """The fixed belief, whatever the observation."""
-        return self.belief.copy()
-
 
 def ci(x: np.ndarray) -> tuple[float, float]:
     """Mean and 95% CI half-width (normal)."""
     return float(x.mean()), 1.96 * float(x.std(ddof=1)) / math.sqrt(len(x))
-
-
-def grid_top(config: dict[str, Any], k: int) -> list[tuple[float, float]]:
-    """The k best (temp, rep) constants of the grid on the batched env."""
-    env = econ_regimes.make(config, 4096, 0)
-    scores = []
-    for name, pol in econ_regimes.fixed_policies().items():
-        if name.startswith("const("):
-            t, r = (float(v.split("=")[1]) for v in name[6:-1].split(","))
-            scores.append((float(econ_regimes.play(env, pol, 0).mean()), t, r))
-    scores.sort(reverse=True)
-    return [(t, r) for _, t, r in scores[:k]]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -113,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         train_econ,
     )
     from econ_env_baselines.debate import DEBATE_POLICIES
+    from econ_env_baselines.debate_constants import ConstantBelief, best_constants
 
     config = regime_config("debate_v0", args.regime)
 
@@ -151,10 +120,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.which in ("all", "baselines"):
         policies += [(cls(spec, seed=0), few) for cls in DEBATE_POLICIES.values()]
     if args.which in ("all", "grid"):
-        belief_dim = int(config.get("belief_dim", 4))
         policies += [
-            (ConstantBelief(t, r, belief_dim), all_seeds)
-            for t, r in grid_top(config, args.grid_top)
+            (ConstantBelief(spec, temperature=t, repetition=r), all_seeds)
+            for t, r, _ in best_constants(config, k=args.grid_top)
         ]
     results: dict[str, np.ndarray] = {}
     for pol, on in policies:  # cached in --out (a run with --fixed-only fills the cache)

@@ -2,8 +2,11 @@
 
 One PPO policy acts for all bidders (SuperSuit's ``pettingzoo_env_to_vec_env_v1`` +
 ``concat_vec_envs_v1``, wrapped by :func:`econ_env.integrations.sb3.make_sb3_vec_env`). After
-training, the team return over fixed evaluation seeds (10_000 ..) is compared with the random
-bidder (``baselines`` "random") on the same questions. ``--maskable`` trains sb3-contrib's
+training, the team return over fixed evaluation seeds (10_000 ..) is printed beside every fixed
+bidder of ``econ_env_baselines`` (silent, truthful, always, round_robin, random) on the same
+questions, marking the best of them. It shows the adapter; on the text env it is too slow to
+learn ``one_expert`` in an example's time: ``examples/sb3_batched.py`` trains the same shared
+PPO on the batched twin and wins there. ``--maskable`` trains sb3-contrib's
 MaskablePPO on the discrete variant instead (bid levels, masks through ``action_masks()``).
 
 Seeding: ``PPO(seed=...)`` crashes on SuperSuit's vec env upstream (``ConcatVecEnv`` has no
@@ -55,27 +58,31 @@ def env_kwargs(args: Args) -> dict:
     return kw
 
 
-def team_return(act, args: Args) -> float:
-    """Mean team return (every bidder gets it) over seeds 10_000 .. 10_000 + eval_episodes - 1."""
+def team_returns(act, args: Args) -> list[float]:
+    """The team return (every bidder gets it) of each episode of seeds 10_000 ..
+    10_000 + eval_episodes - 1."""
     from econ_env import auction_v0
 
     env = auction_v0.parallel_env(**env_kwargs(args))
-    total = 0.0
+    returns = []
     for ep in range(args.eval_episodes):
         obs, _ = env.reset(seed=10_000 + ep)
+        total = 0.0
         while env.agents:
             obs, rewards, _, _, _ = env.step({a: act(obs[a], a) for a in env.agents})
             total += rewards[env.possible_agents[0]]
-    return total / args.eval_episodes
+        returns.append(total)
+    return returns
 
 
-def main(args: Args) -> dict[str, float]:
+def main(args: Args) -> dict:
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.utils import set_random_seed
 
     from econ_env import auction_v0, env_spec, make_policy
     from econ_env.integrations.sb3 import SB3Policy, make_sb3_vec_env
+    from econ_env_baselines.compare import format_comparison, versus_fixed
 
     torch.set_num_threads(1)
     set_random_seed(args.seed)
@@ -98,14 +105,22 @@ def main(args: Args) -> dict[str, float]:
     )
     model.learn(total_timesteps=args.total_timesteps)
     vec.close()
-    trained = team_return(SB3Policy(model).act, args)
-    random = team_return(make_policy("random", env_spec("auction_v0", **kw), args.seed).act, args)
-    name = algo.__name__
-    print(
-        f"team return over {args.eval_episodes} evaluation episodes: shared {name} "
-        f"{trained:.3f} vs random {random:.3f} (difference {trained - random:+.3f})"
-    )
-    return {"trained": trained, "random": random}
+    trained = team_returns(SB3Policy(model).act, args)
+    spec = env_spec("auction_v0", **kw)
+    fixed = {name: team_returns(make_policy(name, spec, args.seed).act, args) for name in FIXED}
+    result = versus_fixed(trained, fixed)
+    print(f"team return over {args.eval_episodes} evaluation episodes (same seeds):")
+    print("\n".join(format_comparison(f"shared {algo.__name__}", result)))
+    return {
+        "trained": result["learner"][0],
+        "random": result["fixed"]["random"][0],
+        "comparison": result,
+    }
+
+
+FIXED = ("silent", "truthful", "always", "round_robin", "random")
+"""The fixed bidders the shared policy is compared with (econ_env_baselines.auction), every
+bidder playing the same one."""
 
 
 def parse_args(argv: list[str] | None = None) -> Args:

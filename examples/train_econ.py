@@ -4,16 +4,25 @@ CleanRL-style single file: the arguments are the dataclass below (every field a 
 flag), training runs ``econ_env_agents.econ.train_econ`` with a callback that logs every episode
 and gradient step to TensorBoard, drives a tqdm bar, evaluates the greedy executors on fixed seeds
 (never used for training) every ``--eval-every`` episodes — printing accuracy of the final
-commitment and billed tokens — and writes safetensors checkpoints.
+commitment and billed tokens — and writes safetensors checkpoints. At the end it plays every
+fixed belief on the same evaluation seeds and prints the learner beside them: the policies of
+``econ_env_baselines.debate`` (neutral, conservative, exploratory, truthful, round_robin, random)
+and the ``--constants`` best constant beliefs (temperature × repetition penalty, every executor
+alike; ``econ_env_baselines.debate_constants``, ranked on the batched twin), with 95% CIs and the
+learner's paired difference from the best of them.
 
-    OMP_NUM_THREADS=1 python examples/train_econ.py --episodes 2000 --device auto
+    OMP_NUM_THREADS=1 python examples/train_econ.py              # expert_herding, ~4 min
     tensorboard --logdir runs
 
-The default environment is ``econ_env_agents.econ.ECON_ENV_CONFIG``: a setting of the simulated
-backend where the belief matters (temperatures above t_ref = 0.7 cost accuracy, a repetition penalty
-shortens answers and tokens weigh 3× in the reward). ``--regime NAME`` trains on a named
-regime of :mod:`econ_env.regimes` instead (``expert_herding``: one expert among two novices,
-where the learned per-seat beliefs beat every fixed belief; ``benchmarks/econ_regimes.py``).
+The default environment is the named regime ``expert_herding`` of :mod:`econ_env.regimes` (one
+expert among two novices, where following the commitment is herding), the debate setting where
+a state-dependent belief beats every constant one; the learner then uses
+``econ_env_agents.econ.ECON_REGIME_SETTINGS``. Measured with the defaults (seed 0, 1,200
+training episodes, 1,000 evaluation seeds): see ``docs/agents.md``. ``--regime flags`` builds the
+env from the flags below instead (their defaults are ``ECON_ENV_CONFIG``: temperatures above
+t_ref = 0.7 cost accuracy, a repetition penalty shortens answers and tokens weigh 3× in the
+reward); there the learner's edge over the named policies comes from the repetition penalty,
+which a constant belief sets as well.
 """
 
 from __future__ import annotations
@@ -23,7 +32,10 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -36,11 +48,11 @@ class Args:
     """seed of the agent's weights, exploration, replay sampling and the training env"""
     device: str = "auto"
     """torch device: auto (CUDA when available), cpu or cuda"""
-    episodes: int = 2000
+    episodes: int = 1200
     """training episodes (one debate question each)"""
-    eval_every: int = 250
+    eval_every: int = 400
     """evaluate (and checkpoint) every this many episodes; 0 evaluates only before and after"""
-    eval_episodes: int = 200
+    eval_episodes: int = 1000
     """evaluation episodes, on the fixed seeds eval_seed .. eval_seed + eval_episodes - 1"""
     eval_seed: int = 10_000
     """first evaluation seed (training draws its questions from the env's own generator)"""
@@ -48,11 +60,16 @@ class Args:
     """TensorBoard log directory"""
     checkpoint_dir: str = "checkpoints"
     """where safetensors checkpoints are written"""
-    regime: str = ""
-    """a named debate_v0 regime of econ_env.regimes (e.g. expert_herding); when set, its config
-    is the env (the env flags n_agents .. embedder are ignored) and the learner uses
-    econ_env_agents.econ.ECON_REGIME_SETTINGS (replacing belief_levels, batch_episodes and
-    eps_decay_episodes)"""
+    regime: str = "expert_herding"
+    """a named debate_v0 regime of econ_env.regimes: its config is the env (the env flags
+    n_agents .. embedder are ignored) and the learner uses econ_env_agents.econ.
+    ECON_REGIME_SETTINGS (replacing belief_levels, batch_episodes and eps_decay_episodes);
+    'flags' builds the env and the learner from the flags below instead"""
+    constants: int = 3
+    """after training, also play the best this many constant beliefs of the grid (ranked on the
+    batched twin) on the evaluation seeds; 0 plays only the named fixed beliefs"""
+    compare: bool = True
+    """after training, play the fixed beliefs on the evaluation seeds and print the table"""
     n_agents: int = 3
     """number of executors"""
     max_rounds: int = 3
@@ -94,9 +111,14 @@ def parse_args(argv: list[str] | None = None) -> Args:
     return parse_dataclass_args(Args, argv, description=__doc__.splitlines()[0])
 
 
+def named_regime(args: Args) -> bool:
+    """Whether the env is a named regime (else it is built from the flags)."""
+    return args.regime not in ("", "flags")
+
+
 def env_kwargs(args: Args) -> dict[str, Any]:
     """debate_v0 keyword arguments of the run (the regime's config when ``--regime`` is set)."""
-    if args.regime:
+    if named_regime(args):
         from econ_env.regimes import regime_config
 
         return regime_config("debate_v0", args.regime)
@@ -124,17 +146,20 @@ def main(args: Args) -> dict[str, Any]:
         ECON_REGIME_SETTINGS,
         EconConfig,
         EconLearner,
-        evaluate,
+        evaluate_episodes,
         train_econ,
     )
+    from econ_env_baselines.debate_constants import GRID
 
+    if not 0 <= args.constants <= len(GRID):  # checked before training, not after it
+        raise ValueError(f"--constants must lie in [0, {len(GRID)}], got {args.constants}")
     torch.set_num_threads(args.torch_threads)
     learner_kw: dict[str, Any] = {
         "belief_levels": tuple(float(v) for v in args.belief_levels.split(",")),
         "batch_episodes": args.batch_episodes,
         "eps_decay_episodes": args.eps_decay_episodes,
     }
-    if args.regime:  # the settings the learner wins the regimes with (they replace the above)
+    if named_regime(args):  # the settings the learner wins regimes with (they replace the above)
         learner_kw = dict(ECON_REGIME_SETTINGS)
     cfg = EconConfig(
         seed=args.seed,
@@ -157,11 +182,14 @@ def main(args: Args) -> dict[str, Any]:
 
     seeds = range(args.eval_seed, args.eval_seed + args.eval_episodes)
     evaluations: list[dict[str, float]] = []
+    last_rows: list[np.ndarray] = []  # the latest evaluation, per episode (for the comparison)
     bar = tqdm(total=args.episodes, disable=not args.progress, desc="episodes")
 
     def run_eval(learner: EconLearner, episode: int, label: str) -> None:
-        m = evaluate(learner.agent, make_env, seeds)
-        m["episode"] = float(episode)
+        rows = evaluate_episodes(learner.agent, make_env, seeds)
+        last_rows[:] = [rows]
+        m = dict(zip(_METRICS, (float(v) for v in rows.mean(axis=0)), strict=True))
+        m["episodes"], m["episode"] = float(len(seeds)), float(episode)
         evaluations.append(m)
         for k in ("team_return", "accuracy", "billed_tokens", "generated_tokens"):
             writer.add_scalar(f"eval/{k}", m[k], episode)
@@ -198,12 +226,59 @@ def main(args: Args) -> dict[str, Any]:
     final = agent.save(ckpt_dir / "agent.safetensors")
     writer.close()
     print(f"checkpoint: {final}\ntensorboard: {Path(args.log_dir) / run}")
+    comparison = compare_fixed(args, make_env, seeds, last_rows[0]) if args.compare else {}
     return {
         "evaluations": evaluations,
         "checkpoint": str(final),
         "log_dir": str(Path(args.log_dir) / run),
         "history": history,
+        "comparison": comparison,
     }
+
+
+_METRICS = ("team_return", "accuracy", "billed_tokens", "generated_tokens")
+"""The columns of ``evaluate_episodes``' rows."""
+
+
+def compare_fixed(
+    args: Args, make_env: Any, seeds: range, learner_rows: np.ndarray
+) -> dict[str, Any]:
+    """Every fixed belief on ``seeds``, printed beside the learner's final evaluation there.
+
+    Returns ``{"table": {policy: {team_return, ci95, accuracy, billed_tokens,
+    generated_tokens}}, "best_fixed": name, "paired_difference": (mean, ci95), "wins": bool}``;
+    ``wins``: the learner's CI lies above the best fixed belief's.
+    """
+    from econ_env import debate_v0
+    from econ_env_agents.econ import evaluate_episodes
+    from econ_env_baselines.compare import versus_fixed
+    from econ_env_baselines.debate import DEBATE_POLICIES
+    from econ_env_baselines.debate_constants import ConstantBelief, best_constants
+
+    config = env_kwargs(args)
+    spec = debate_v0.env_spec(**config)
+    fixed = [cls(spec, seed=args.seed) for cls in DEBATE_POLICIES.values()]
+    if args.constants and spec.config["action_type"] == "continuous":
+        for t, r, _ in best_constants(config, k=args.constants, seed=args.seed):
+            fixed.append(ConstantBelief(spec, temperature=t, repetition=r))
+    rows = {pol.name: evaluate_episodes(pol, make_env, seeds) for pol in fixed}
+    result = versus_fixed(learner_rows[:, 0], {name: r[:, 0] for name, r in rows.items()})
+    rows["econ"] = learner_rows
+    table = {}
+    for name, r in rows.items():
+        m, h = result["learner"] if name == "econ" else result["fixed"][name]
+        means = (float(v) for v in r[:, 1:].mean(0))
+        table[name] = {"team_return": m, "ci95": h, **dict(zip(_METRICS[1:], means, strict=True))}
+    best, diff, wins = result["best_fixed"], result["paired_difference"], result["wins"]
+    print(f"\nregime {args.regime}, {len(seeds)} evaluation episodes (seeds from {seeds.start}):")
+    for name, t in sorted(table.items(), key=lambda kv: -kv[1]["team_return"]):
+        mark = "  <- best fixed" if name == best else ""
+        print(f"  {name:<22} return {t['team_return']:7.3f} ± {t['ci95']:.3f}  accuracy "
+              f"{t['accuracy']:.3f}  billed {t['billed_tokens']:6.0f}  generated "
+              f"{t['generated_tokens']:6.0f}{mark}")  # fmt: skip
+    print(f"  econ - {best} (paired, same seeds): {diff[0]:+.3f} ± {diff[1]:.3f}; "
+          f"econ's CI {'above' if wins else 'not above'} the best fixed belief's")  # fmt: skip
+    return {"table": table, "best_fixed": best, "paired_difference": diff, "wins": wins}
 
 
 if __name__ == "__main__":

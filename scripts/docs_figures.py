@@ -26,8 +26,8 @@ few seconds.
 
 The runs use the training functions of the examples with the examples' default settings
 (``examples/train_dala_tianshou.py``: λ = 3, 3 bidders, second price, 48 episodes per update,
-lr 1e-2, eval on 100 fixed seeds from 10 000; ``examples/train_econ.py``: the ECON_ENV_CONFIG
-setting, seed 1 as in the README command) and the simulated backend, so every number is
+lr 1e-2, eval on 100 fixed seeds from 10 000; ``examples/train_econ.py --regime flags``: the
+ECON_ENV_CONFIG setting, seed 1) and the simulated backend, so every number is
 deterministic: re-running reproduces curves.json. The examples are imported, never edited; the
 training loops are the library's ``train_mappo``, ``train_alpha`` and ``train_econ``.
 """
@@ -216,7 +216,7 @@ def run_econ() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "examples"))
     import train_econ as example  # the example's Args: its defaults are the run's settings
 
-    args = example.Args(seed=ECON["seed"], episodes=ECON["episodes"], device="cpu")
+    args = example.Args(seed=ECON["seed"], episodes=ECON["episodes"], device="cpu", regime="flags")
     assert example.env_kwargs(args) == ECON_ENV_CONFIG
 
     def make_env() -> Any:

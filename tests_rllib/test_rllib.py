@@ -123,6 +123,10 @@ def test_shared_ppo_learns_to_beat_random(ray_session):
     # fixed evaluation seeds 10_000..10_199; measured: RLlib PPO 0.536 vs random 0.404
     assert result["trained"] > result["random"] + 0.07
     assert result["env_steps"] >= 3 * 1024
+    comparison = result["comparison"]  # beside every fixed bidder on the same seeds
+    assert set(comparison["fixed"]) == set(example.FIXED)
+    best = comparison["best_fixed"]
+    assert comparison["fixed"][best][0] == max(m for m, _ in comparison["fixed"].values())
 
 
 def test_masked_ppo_never_plays_a_masked_bid(ray_session):

@@ -339,3 +339,24 @@ def test_a_module_class_policy_in_the_metadata_is_never_imported(copy, tmp_path,
     assert report.ok, report
     assert report.checked_episodes == len(traces)
     assert not marker.exists() and "evil_policy_mod" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    "evaluation, needle",
+    [
+        ({"wrong": "type"}, "evaluation"),  # found by test_verify_fuzz: accepted before
+        ({"by": "someone", "seed_commitment": "0" * 64, "seeds": {"c": [1]},
+          "isolation": "none", "limits": {}, "agent": {"spec": "m:C", "digest": ""}}, "by"),
+        ({"by": "econ-env bench evaluate", "seed_commitment": "xyz", "seeds": {"c": [1]},
+          "isolation": "none", "limits": {}, "agent": {"spec": "m:C", "digest": ""}},
+         "seed_commitment"),
+        ({"by": "econ-env bench evaluate", "seed_commitment": "0" * 64, "seeds": {"c": [-1]},
+          "isolation": "none", "limits": {}, "agent": {"spec": "m:C", "digest": ""}}, "seeds"),
+    ],
+)  # fmt: skip
+def test_a_malformed_evaluation_block_is_rejected(copy, evaluation, needle):
+    """The evaluation block is `bench evaluate`'s record; anything else in its place is refused
+    (it could otherwise claim a hidden-seed run it never was)."""
+    _edit_json(copy, sub.METADATA, lambda m: m.update(evaluation=evaluation))
+    errors = _rejected(copy, "metadata.json")
+    assert any(needle in e for e in errors), errors

@@ -25,13 +25,18 @@ def load_example():
     return module
 
 
-def test_shared_ppo_beats_random_on_team_return():
+def test_shared_ppo_beats_random_on_team_return_beside_every_fixed_bidder(capsys):
     example = load_example()
     args = example.Args(total_timesteps=6000, eval_episodes=200, seed=0)
     result = example.main(args)
-    # fixed evaluation seeds 10_000..10_199: both policies face the same questions
+    # fixed evaluation seeds 10_000..10_199: every policy faces the same questions
     # measured: PPO 0.539 vs random 0.404
     assert result["trained"] > result["random"] + 0.07
+    comparison = result["comparison"]
+    assert set(comparison["fixed"]) == set(example.FIXED)
+    best = comparison["best_fixed"]
+    assert comparison["fixed"][best][0] == max(m for m, _ in comparison["fixed"].values())
+    assert "<- best fixed" in capsys.readouterr().out
 
 
 def test_upstream_supersuit_vec_env_cannot_be_seeded_by_ppo():

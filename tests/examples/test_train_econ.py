@@ -25,8 +25,9 @@ def test_tiny_run_writes_checkpoints_events_and_prints_evaluations(tmp_path, cap
     example = load_example()
     args = example.parse_args(
         [
-            "--episodes", "24", "--eval-every", "12", "--eval-episodes", "6",
-            "--batch-episodes", "4", "--device", "cpu", "--no-progress",
+            "--regime", "flags", "--episodes", "24", "--eval-every", "12",
+            "--eval-episodes", "6", "--batch-episodes", "4", "--device", "cpu", "--no-progress",
+            "--constants", "2",
             "--log-dir", str(tmp_path / "runs"), "--checkpoint-dir", str(tmp_path / "ckpt"),
         ]
     )  # fmt: skip
@@ -48,12 +49,44 @@ def test_tiny_run_writes_checkpoints_events_and_prints_evaluations(tmp_path, cap
     agent = EconAgent.load(ckpt, device="cpu")
     assert agent.spec.n_agents == args.n_agents
     assert len(result["history"]["team_td"]) == 24 - 4 + 1  # updates once 4 episodes are stored
+    # the fixed beliefs on the same 6 seeds, beside the learner's final evaluation
+    comparison = result["comparison"]
+    table = comparison["table"]
+    named = {"neutral", "conservative", "exploratory", "truthful", "round_robin", "random"}
+    constants = set(table) - named - {"econ"}
+    assert named <= set(table) and len(constants) == 2
+    assert all(name.startswith("const(t=") for name in constants)
+    assert table["econ"]["team_return"] == pytest.approx(result["evaluations"][-1]["team_return"])
+    best = comparison["best_fixed"]
+    assert best != "econ" and table[best]["team_return"] == max(
+        t["team_return"] for name, t in table.items() if name != "econ"
+    )
+    diff, half = comparison["paired_difference"]
+    assert diff == pytest.approx(table["econ"]["team_return"] - table[best]["team_return"])
+    assert half > 0 and comparison["wins"] == (
+        table["econ"]["team_return"] - table["econ"]["ci95"]
+        > table[best]["team_return"] + table[best]["ci95"]
+    )
+    assert "<- best fixed" in out and f"econ - {best} (paired, same seeds):" in out
+
+
+def test_default_is_the_regime_where_the_learner_wins_and_flags_build_the_env():
+    example = load_example()
+    args = example.parse_args([])
+    assert args.regime == "expert_herding" and args.compare and args.constants == 3
+    from econ_env.regimes import regime_config
+
+    assert example.env_kwargs(args) == regime_config("debate_v0", "expert_herding")
+    flags = example.env_kwargs(example.parse_args(["--regime", "flags", "--cost-weight", "2"]))
+    assert flags["cost_weight"] == 2.0 and flags["embedder"] == "hashed"
 
 
 def test_bad_arguments_are_refused():
     example = load_example()
     with pytest.raises(SystemExit):
         example.parse_args(["--episodes", "many"])
+    with pytest.raises(ValueError, match=r"--constants must lie in \[0, 20\], got 21"):
+        example.main(example.parse_args(["--constants", "21", "--episodes", "1", "--no-progress"]))
     with pytest.raises(ValueError, match=r"EconConfig\.lr"):
         example.main(example.parse_args(["--lr", "2", "--episodes", "1", "--no-progress"]))
 
