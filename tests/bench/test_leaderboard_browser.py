@@ -71,7 +71,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_partial: Path, suites: d
     (root / "broken" / "results.json").write_text("not json")
     shutil.copytree(root / "truthful", root / "rerun")
     seeds = {c.name: list(c.seeds) for c in suites["tiny/v0"].cases}
-    _edit_metadata(root / "rerun", evaluation={"by": "econ-env bench evaluate", "seeds": seeds})
+    evaluation = {
+        "by": "econ-env bench evaluate",
+        "seed_commitment": "0" * 64,
+        "seeds": seeds,
+        "isolation": "none",
+        "limits": {},
+        "agent": {"spec": "m:C", "digest": ""},
+    }
+    _edit_metadata(root / "rerun", evaluation=evaluation)  # the block bench evaluate writes
     attest(root / "rerun", KEY, "browser-key")
     shutil.copytree(root / "single_cot", root / "real")
     backend = {"name": "hf:org/Model-135M", "model_id": "org/Model-135M", "revision": "r1",
