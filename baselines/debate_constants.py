@@ -10,7 +10,9 @@ them with a constant. So a learner is compared with the *constant beliefs* too:
 - :class:`ConstantBelief`: one of them as a text-env policy (``act(obs, agent)``), built from the
   env's public description like every baseline;
 - :func:`best_constants`: the grid ranked on the batched twin (:mod:`econ_env.vector`, thousands
-  of episodes in seconds), so that only the best few need the slower text env.
+  of episodes in seconds), so that only the best few need the slower text env;
+- :func:`fixed_beliefs`: every fixed belief a learner is compared with, by name: the named
+  policies of :mod:`econ_env_baselines.debate` and the best few constants.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gymnasium import spaces
 from econ_env.core.spec import EnvSpec
 from econ_env_baselines.base import SpecPolicy
 
-__all__ = ["GRID", "ConstantBelief", "best_constants"]
+__all__ = ["GRID", "ConstantBelief", "best_constants", "fixed_beliefs"]
 
 GRID: tuple[tuple[float, float], ...] = tuple(
     itertools.product((-1.0, -0.5, 0.0, 0.5, 1.0), (-1.0, 0.0, 0.5, 1.0))
@@ -97,3 +99,22 @@ def best_constants(
         scores.append((float(total.mean()), t, r))
     scores.sort(key=lambda s: -s[0])  # stable: ties keep the grid's order
     return [(t, r, m) for m, t, r in scores[:k]]
+
+
+def fixed_beliefs(
+    config: dict[str, Any], constants: int = 3, seed: int = 0
+) -> dict[str, SpecPolicy]:
+    """Every fixed belief of debate_v0 with ``config``, by name: the named policies of
+    :mod:`econ_env_baselines.debate` (seeded with ``seed``) and, with continuous actions, the
+    ``constants`` best constant beliefs of :func:`best_constants` (ranked with ``seed``; 0: none).
+    """
+    from econ_env import debate_v0
+    from econ_env_baselines.debate import DEBATE_POLICIES
+
+    spec = debate_v0.env_spec(**config)
+    out: dict[str, SpecPolicy] = {k: cls(spec, seed=seed) for k, cls in DEBATE_POLICIES.items()}
+    if constants and isinstance(spec.action_space, spaces.Box):
+        for t, r, _ in best_constants(config, k=constants, seed=seed):
+            pol = ConstantBelief(spec, temperature=t, repetition=r)
+            out[pol.name] = pol
+    return out

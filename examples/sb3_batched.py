@@ -12,7 +12,7 @@ text env at the batched env's speed: 200,000 agent-steps take about 25 s here, w
 SuperSuit example (``examples/sb3_supersuit.py``) steps the text env one Python episode at a
 time.
 
-The trained policy then plays the *text* env (``make_parallel("<game>_v0", **config)``) on
+The trained policy then plays the *text* env (``econ_env.make("<game>_v0", **config)``) on
 ``--eval-episodes`` fixed seeds (``--eval-seed`` onwards, never used in training), beside every
 fixed policy on the same seeds: mean team return with 95% CIs, the paired difference from the
 best fixed policy, accuracy and tokens. Auction: the fixed bidders of ``econ_env_baselines``
@@ -96,40 +96,31 @@ def fixed_policies(args: Args, config: dict[str, Any]) -> dict[str, Any]:
     """Every fixed policy of the game, by name: the auction's fixed bidders; the debate's named
     beliefs and its three best constant beliefs (ranked on the batched twin)."""
     from econ_env import env_spec, make_policy
+    from econ_env_baselines.debate_constants import fixed_beliefs
 
-    spec = env_spec(f"{args.game}_v0", **config)
-    if args.game == "auction":
-        return {k: make_policy(k, spec, args.seed) for k in FIXED}
-    from econ_env_baselines.debate import DEBATE_POLICIES
-    from econ_env_baselines.debate_constants import ConstantBelief, best_constants
-
-    out = {k: cls(spec, seed=args.seed) for k, cls in DEBATE_POLICIES.items()}
-    for t, r, _ in best_constants(config, k=3, seed=args.seed):
-        pol = ConstantBelief(spec, temperature=t, repetition=r)
-        out[pol.name] = pol
-    return out
+    if args.game == "debate":
+        return fixed_beliefs(config, constants=3, seed=args.seed)
+    spec = env_spec("auction_v0", **config)
+    return {k: make_policy(k, spec, args.seed) for k in FIXED}
 
 
 def play_text(act, config: dict[str, Any], args: Args) -> list[tuple[float, float, float, float]]:
-    """Per episode of the game's text env on the evaluation seeds: (team return, correct,
-    billed tokens, generated tokens). Team return: the auction's shared team reward; the
-    debate's sum over executors of their rewards (ECON's convention)."""
-    from econ_env import make_parallel
+    """Per episode of the game's text env on the evaluation seeds (the project's rollout loop,
+    ``econ_env.core.rollout.play_episode``): (team return, correct, billed tokens, generated
+    tokens). Team return: the auction's shared team reward; the debate's sum over executors of
+    their rewards (ECON's convention)."""
+    from econ_env import make
+    from econ_env.core.rollout import play_episode
 
-    env = make_parallel(f"{args.game}_v0", **config)
+    env = make(f"{args.game}_v0", **config)
+    first = env.possible_agents[0]
     rows = []
     for ep in range(args.eval_episodes):
-        obs, _ = env.reset(seed=args.eval_seed + ep)
-        total, infos = 0.0, {}
-        while env.agents:
-            obs, rewards, _, _, infos = env.step({a: act(obs[a], a) for a in env.agents})
-            if args.game == "auction":
-                total += rewards[env.possible_agents[0]]
-            else:
-                total += sum(rewards.values())
-        last = infos[env.possible_agents[0]]
+        result = play_episode(env, act, seed=args.eval_seed + ep)
+        total = result.returns[first] if args.game == "auction" else sum(result.returns.values())
+        info = result.info
         rows.append(
-            (total, float(last["correct"]), last["billed_tokens"], last["generated_tokens"])
+            (total, float(info["correct"]), info["billed_tokens"], info["generated_tokens"])
         )
     return rows
 
@@ -156,7 +147,7 @@ def main(args: Args) -> dict[str, Any]:
     config = env_config(args)  # checks the flags before training
     torch.set_num_threads(1)
     venv = make_batched_sb3_env(
-        args.game, args.num_envs, seed=args.seed, device=args.device, **config
+        f"{args.game}_v0", args.num_envs, seed=args.seed, device=args.device, **config
     )
     algo = PPO
     if args.maskable:

@@ -182,12 +182,10 @@ def main(args: Args) -> dict[str, Any]:
 
     seeds = range(args.eval_seed, args.eval_seed + args.eval_episodes)
     evaluations: list[dict[str, float]] = []
-    last_rows: list[np.ndarray] = []  # the latest evaluation, per episode (for the comparison)
     bar = tqdm(total=args.episodes, disable=not args.progress, desc="episodes")
 
-    def run_eval(learner: EconLearner, episode: int, label: str) -> None:
+    def run_eval(learner: EconLearner, episode: int, label: str) -> np.ndarray:
         rows = evaluate_episodes(learner.agent, make_env, seeds)
-        last_rows[:] = [rows]
         m = dict(zip(_METRICS, (float(v) for v in rows.mean(axis=0)), strict=True))
         m["episodes"], m["episode"] = float(len(seeds)), float(episode)
         evaluations.append(m)
@@ -200,6 +198,7 @@ def main(args: Args) -> dict[str, Any]:
         )
         path = learner.agent.save(ckpt_dir / f"agent_ep{episode}.safetensors")
         writer.add_text("checkpoint", str(path), episode)
+        return rows  # per episode (the final ones are compared with the fixed beliefs)
 
     trained: list[EconLearner] = []  # the learner train_econ built (for the final evaluation)
 
@@ -222,11 +221,11 @@ def main(args: Args) -> dict[str, Any]:
 
     agent, history = train_econ(make_env, cfg, episodes=args.episodes, callback=callback)
     bar.close()
-    run_eval(trained[0], args.episodes, "final")
+    final_rows = run_eval(trained[0], args.episodes, "final")
     final = agent.save(ckpt_dir / "agent.safetensors")
     writer.close()
     print(f"checkpoint: {final}\ntensorboard: {Path(args.log_dir) / run}")
-    comparison = compare_fixed(args, make_env, seeds, last_rows[0]) if args.compare else {}
+    comparison = compare_fixed(args, make_env, seeds, final_rows) if args.compare else {}
     return {
         "evaluations": evaluations,
         "checkpoint": str(final),
@@ -249,19 +248,12 @@ def compare_fixed(
     generated_tokens}}, "best_fixed": name, "paired_difference": (mean, ci95), "wins": bool}``;
     ``wins``: the learner's CI lies above the best fixed belief's.
     """
-    from econ_env import debate_v0
     from econ_env_agents.econ import evaluate_episodes
     from econ_env_baselines.compare import versus_fixed
-    from econ_env_baselines.debate import DEBATE_POLICIES
-    from econ_env_baselines.debate_constants import ConstantBelief, best_constants
+    from econ_env_baselines.debate_constants import fixed_beliefs
 
-    config = env_kwargs(args)
-    spec = debate_v0.env_spec(**config)
-    fixed = [cls(spec, seed=args.seed) for cls in DEBATE_POLICIES.values()]
-    if args.constants and spec.config["action_type"] == "continuous":
-        for t, r, _ in best_constants(config, k=args.constants, seed=args.seed):
-            fixed.append(ConstantBelief(spec, temperature=t, repetition=r))
-    rows = {pol.name: evaluate_episodes(pol, make_env, seeds) for pol in fixed}
+    fixed = fixed_beliefs(env_kwargs(args), constants=args.constants, seed=args.seed)
+    rows = {name: evaluate_episodes(pol, make_env, seeds) for name, pol in fixed.items()}
     result = versus_fixed(learner_rows[:, 0], {name: r[:, 0] for name, r in rows.items()})
     rows["econ"] = learner_rows
     table = {}

@@ -35,6 +35,7 @@ import torch
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv
 
+import econ_env.vector as vector
 from econ_env.vector import VecEnvBase
 
 __all__ = ["BatchedSB3VecEnv", "make_batched_sb3_env"]
@@ -158,19 +159,19 @@ class BatchedSB3VecEnv(VecEnv):
 
 
 def make_batched_sb3_env(
-    game: str = "auction", num_envs: int = 256, *, seed: int | None = None, **config: Any
+    name: str = "auction_v0",
+    num_envs: int = 256,
+    *,
+    device: str | torch.device = "cpu",
+    seed: int | None = None,
+    **config: Any,
 ) -> BatchedSB3VecEnv:
-    """An SB3 ``VecEnv`` over ``econ_env.vector.<game>(num_envs, seed=seed, **config)``.
-
-    ``game``: ``"auction"`` or ``"debate"``; ``config``: the game's config (and ``device``).
-    With ``seed`` the first reset is seeded.
-    """
-    from econ_env import vector
-
-    builders = {"auction": vector.auction, "debate": vector.debate}
-    if game not in builders:
-        raise ValueError(f"game must be one of {sorted(builders)}, got {game!r}")
-    venv = BatchedSB3VecEnv(builders[game](num_envs=num_envs, seed=seed, **config))
+    """The batched env ``name`` (a registry name: ``"auction_v0"``, ``"auction_v1"``,
+    ``"debate_v0"``) as an SB3 ``VecEnv``; ``config`` holds the game's config fields. With
+    ``seed`` the first reset is seeded."""
+    venv = BatchedSB3VecEnv(
+        vector.make(name, num_envs=num_envs, device=device, seed=seed, **config)
+    )
     if seed is not None:
         venv.seed(seed)
     return venv

@@ -7,7 +7,13 @@ import torch
 from econ_env import debate_v0, vector
 from econ_env.regimes import regime_config
 from econ_env_agents.econ import evaluate_episodes
-from econ_env_baselines.debate_constants import GRID, ConstantBelief, best_constants
+from econ_env_baselines.debate import DEBATE_POLICIES
+from econ_env_baselines.debate_constants import (
+    GRID,
+    ConstantBelief,
+    best_constants,
+    fixed_beliefs,
+)
 
 CONFIG = regime_config("debate_v0", "expert_herding")
 
@@ -82,3 +88,15 @@ def test_the_batched_ranking_carries_over_to_the_text_env():
     )
     diff = best - worst
     assert diff.mean() - 1.96 * diff.std(ddof=1) / np.sqrt(len(diff)) > 0
+
+
+def test_fixed_beliefs_are_the_named_policies_and_the_best_constants():
+    fixed = fixed_beliefs(CONFIG, constants=2, seed=0)
+    constants = [p for p in fixed.values() if isinstance(p, ConstantBelief)]
+    assert set(fixed) - {p.name for p in constants} == set(DEBATE_POLICIES)
+    top = best_constants(CONFIG, k=2, seed=0)
+    assert [(p.temperature, p.repetition) for p in constants] == [(t, r) for t, r, _ in top]
+    assert all(fixed[name].name == name for name in fixed)
+    assert set(fixed_beliefs(CONFIG, constants=0)) == set(DEBATE_POLICIES)
+    discrete = fixed_beliefs({"action_type": "discrete"}, constants=3)  # no constants there
+    assert set(discrete) == set(DEBATE_POLICIES)

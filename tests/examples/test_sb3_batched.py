@@ -11,6 +11,10 @@ from econ_env.regimes import regime_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sb3_batched.py"
 
+TINY = ["--total-timesteps", "2000", "--num-envs", "16", "--batch-size", "256",
+        "--eval-episodes", "6"]  # fmt: skip
+"""A few seconds of training and evaluation: the plumbing, not the learning."""
+
 
 def load_example():
     spec = importlib.util.spec_from_file_location("sb3_batched", EXAMPLE)
@@ -39,10 +43,7 @@ def test_default_run_beats_the_best_fixed_bidder_in_the_text_env(capsys):
 
 def test_maskable_variant_and_self_consistency_run_end_to_end(capsys):
     example = load_example()
-    args = example.parse_args(
-        ["--maskable", "true", "--total-timesteps", "2000", "--num-envs", "16",
-         "--batch-size", "256", "--eval-episodes", "6"]
-    )  # fmt: skip
+    args = example.parse_args(["--maskable", "true", *TINY])
     result = example.main(args)
     assert "shared MaskablePPO" in result["metrics"]
     sc = result["self_consistency"]
@@ -52,10 +53,7 @@ def test_maskable_variant_and_self_consistency_run_end_to_end(capsys):
 
 def test_debate_variant_is_compared_with_every_fixed_belief():
     example = load_example()
-    args = example.parse_args(
-        ["--game", "debate", "--total-timesteps", "2000", "--num-envs", "16",
-         "--batch-size", "256", "--eval-episodes", "6"]
-    )  # fmt: skip
+    args = example.parse_args(["--game", "debate", *TINY])
     result = example.main(args)
     fixed = result["comparison"]["fixed"]
     named = {"neutral", "conservative", "exploratory", "truthful", "round_robin", "random"}

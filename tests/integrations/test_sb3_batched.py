@@ -12,7 +12,7 @@ torch.set_num_threads(1)
 
 
 def test_slots_are_agents_of_envs_in_order_and_match_the_batched_env():
-    venv = make_batched_sb3_env("auction", 4, seed=3, team="one_expert")
+    venv = make_batched_sb3_env("auction_v0", 4, seed=3, team="one_expert")
     twin = vector.auction(num_envs=4, seed=3, team="one_expert")
     obs = venv.reset()
     ref, _ = twin.reset(seed=3)
@@ -46,7 +46,7 @@ def test_slots_are_agents_of_envs_in_order_and_match_the_batched_env():
 
 def test_seed_fixes_the_episodes_and_ppo_training():
     def trained(seed: int) -> np.ndarray:
-        venv = make_batched_sb3_env("auction", 8)
+        venv = make_batched_sb3_env("auction_v0", 8)
         model = PPO("MlpPolicy", venv, seed=seed, n_steps=8, batch_size=64, n_epochs=1)
         model.learn(384)
         return torch.nn.utils.parameters_to_vector(model.policy.parameters()).detach().numpy()
@@ -54,15 +54,15 @@ def test_seed_fixes_the_episodes_and_ppo_training():
     a, b, c = trained(7), trained(7), trained(8)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    one, two = make_batched_sb3_env("auction", 4, seed=1), make_batched_sb3_env("auction", 4)
+    one, two = make_batched_sb3_env("auction_v0", 4, seed=1), make_batched_sb3_env("auction_v0", 4)
     two.seed(1)
     np.testing.assert_array_equal(one.reset(), two.reset())
-    other = make_batched_sb3_env("auction", 4, seed=2)
+    other = make_batched_sb3_env("auction_v0", 4, seed=2)
     assert not np.array_equal(one.reset(), other.reset())
 
 
 def test_debate_and_episode_info_reach_ppo_logging():
-    venv = make_batched_sb3_env("debate", 4, seed=0)
+    venv = make_batched_sb3_env("debate_v0", 4, seed=0)
     assert venv.num_envs == 12 and venv.action_space.shape == (venv.env.act_dim,)
     model = PPO("MlpPolicy", venv, seed=0, n_steps=8, batch_size=48, n_epochs=1)
     model.learn(96)
@@ -73,7 +73,7 @@ def test_debate_and_episode_info_reach_ppo_logging():
 def test_discrete_masks_are_per_slot_and_respected_by_maskable_ppo():
     from sb3_contrib import MaskablePPO
 
-    venv = make_batched_sb3_env("auction", 4, seed=0, action_type="discrete")
+    venv = make_batched_sb3_env("auction_v0", 4, seed=0, action_type="discrete")
     obs = venv.reset()
     assert obs.shape == (12, venv.env.obs_dim) and venv.observation_space.shape == obs.shape[1:]
     masks = venv.action_masks()
@@ -84,15 +84,15 @@ def test_discrete_masks_are_per_slot_and_respected_by_maskable_ppo():
     # the batched env raises on a masked action: training through it proves none was played
     model = MaskablePPO("MlpPolicy", venv, seed=0, n_steps=16, batch_size=64, n_epochs=1)
     model.learn(768)
-    assert not make_batched_sb3_env("auction", 2).has_attr("action_masks")
+    assert not make_batched_sb3_env("auction_v0", 2).has_attr("action_masks")
 
 
 def test_bad_input_is_refused_with_a_clear_error():
     with pytest.raises(ValueError, match="batched econ-env game"):
         BatchedSB3VecEnv(object())
-    with pytest.raises(ValueError, match="game must be one of"):
-        make_batched_sb3_env("poker", 2)
-    venv = make_batched_sb3_env("auction", 2, seed=0)
+    with pytest.raises(ValueError, match=r"unknown environment 'poker_v0'; one of"):
+        make_batched_sb3_env("poker_v0", 2)
+    venv = make_batched_sb3_env("auction_v0", 2, seed=0)
     venv.reset()
     with pytest.raises(ValueError, match=r"one row per slot \(num_envs \* n_agents = 6\)"):
         venv.step(np.zeros((5, 1), dtype=np.float32))
