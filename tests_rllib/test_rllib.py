@@ -21,6 +21,7 @@ from econ_env.integrations.rllib import (
     RLlibParallelEnv,
     convert_observation,
     env_creator,
+    register_envs,
     shared_policy_config,
 )
 
@@ -116,9 +117,61 @@ def test_shared_policy_config_maps_every_agent_to_one_module():
     assert plain["rl_module"]["rl_module_spec"].rl_module_specs[SHARED_POLICY].module_class is None
 
 
+def _sample_counting_to_numpy(monkeypatch, env_runners: dict) -> tuple[int, int]:
+    """(to_numpy calls, episodes) of one 512-env-step sample of the shared PPO's env runner."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.env.multi_agent_episode import MultiAgentEpisode
+
+    calls = []
+    original = MultiAgentEpisode.to_numpy
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MultiAgentEpisode, "to_numpy", counting)
+    env_config = {"env": "auction_v1"}
+    shared = shared_policy_config(env_creator(env_config))
+    config = (
+        PPOConfig()
+        .environment(register_envs(), env_config=env_config)
+        .env_runners(num_env_runners=0, **env_runners)
+        .multi_agent(**shared["multi_agent"])
+        .rl_module(**shared["rl_module"])
+        .training(train_batch_size=512, minibatch_size=128, num_epochs=1)
+        .debugging(seed=0)
+    )
+    algo = config.build_algo()
+    try:
+        episodes = algo.env_runner.sample(num_timesteps=512, random_actions=True)
+    finally:
+        algo.stop()
+    return len(calls), len(episodes)
+
+
+def test_shared_policy_config_keeps_sampling_short_episodes_linear(ray_session, monkeypatch):
+    """RLlib 2.60 numpy-izes every finished episode again at every env step by default."""
+    shared = shared_policy_config(env_creator({"env": "auction_v1"}))
+    ours, episodes = _sample_counting_to_numpy(monkeypatch, shared["env_runners"])
+    upstream, upstream_episodes = _sample_counting_to_numpy(monkeypatch, {})
+    assert episodes > 50 and upstream_episodes > 50  # 1- to 4-round episodes
+    assert ours <= episodes
+    assert upstream > 20 * upstream_episodes  # quadratic: about steps x episodes / 2
+
+
 def test_shared_ppo_learns_to_beat_random(ray_session):
     example = load_example()
-    args = example.Args(iterations=3, train_batch_size=1024, eval_episodes=200, seed=0)
+    # a tiny run on equal bidders (the example's defaults train on auction_v1 for 30 iterations,
+    # minutes; docs/guides/other-libraries.md has their results)
+    args = example.Args(
+        env="auction_v0",
+        iterations=3,
+        train_batch_size=1024,
+        minibatch_size=256,
+        lr=1e-3,
+        eval_episodes=200,
+        seed=0,
+    )
     result = example.main(args)
     # fixed evaluation seeds 10_000..10_199; measured: RLlib PPO 0.536 vs random 0.404
     assert result["trained"] > result["random"] + 0.07
@@ -133,7 +186,13 @@ def test_masked_ppo_never_plays_a_masked_bid(ray_session):
     """invalid_action="raise" (the default): one masked bid in sampling or evaluation raises."""
     example = load_example()
     args = example.Args(
-        iterations=1, train_batch_size=256, minibatch_size=64, discrete=True, eval_episodes=30
+        env="auction_v0",
+        iterations=1,
+        train_batch_size=256,
+        minibatch_size=64,
+        lr=1e-3,
+        discrete=True,
+        eval_episodes=30,
     )
     result = example.main(args)
     assert np.isfinite(result["trained"])
@@ -147,3 +206,9 @@ def test_env_creator_builds_the_registrys_native_parallel_env():
         env = env_creator({"env": name, **config})
         assert type(env.par_env) is type(econ_env.make_parallel(name, **config))
         assert env.par_env.unwrapped.env_spec == econ_env.env_spec(name, **config)
+
+
+def test_the_example_refuses_an_env_that_is_not_an_auction():
+    example = load_example()
+    with pytest.raises(ValueError, match="--env must be one of"):
+        example.main(example.Args(env="debate_v0"))
