@@ -21,7 +21,8 @@ the fixes our games need (DESIGN.md §8), each tested in ``tests_rllib/test_rlli
    the episodes per batch. An auction episode lasts 1 to 4 rounds, hundreds per batch: 8
    iterations of 1,024 env steps took 6 min with the default and 1 min 30 s with
    ``episodes_to_numpy=False`` (``examples/rllib_ppo.py --env auction_v1``, evaluation
-   included). :func:`shared_policy_config` returns that setting under ``"env_runners"``.
+   included, on 2 cores with another job running). :func:`shared_policy_config` returns that
+   setting under ``"env_runners"``.
 
 :func:`env_creator` builds the env from an RLlib ``env_config`` (``{"env": <a name of
 econ_env.list_envs()>, **env kwargs}``) and :func:`register_envs` registers it with Tune under
