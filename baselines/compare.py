@@ -5,17 +5,53 @@ return per episode. :func:`versus_fixed` summarises them: each policy's mean wit
 CI, the best fixed policy, the learner's paired difference from it (per seed, so the shared
 questions cancel) and whether the learner *wins* (its CI lies entirely above the best fixed
 policy's, the criterion of ``docs/guides/regimes.md``). :func:`format_comparison` prints it.
+:func:`episode_rows` plays those episodes in a text env (return, correctness and tokens per
+seed) and :func:`row_means` averages them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["format_comparison", "mean_ci", "versus_fixed"]
+__all__ = ["ROW_KEYS", "episode_rows", "format_comparison", "mean_ci", "row_means", "versus_fixed"]
+
+ROW_KEYS = ("team_return", "accuracy", "billed_tokens", "generated_tokens")
+"""The columns of :func:`episode_rows` (the keys of :func:`row_means`)."""
+
+TEAM_RETURNS = ("first", "sum")
+"""How :func:`episode_rows` turns the agents' returns into the team return."""
+
+
+def episode_rows(
+    env: Any, act: Callable[[Any, str], Any], seeds: Iterable[int], *, team: str = "first"
+) -> np.ndarray:
+    """One episode of the AEC env ``env`` per seed, played by ``act(obs, agent)`` through the
+    project's rollout loop (:func:`econ_env.core.rollout.play_episode`): an array with one row
+    ``[team return, correct, billed tokens, generated tokens]`` (:data:`ROW_KEYS`) per seed.
+
+    ``team="first"``: the first agent's return (the auction's team reward, which every bidder
+    gets); ``"sum"``: the sum over agents (the debate's convention, ECON's team return)."""
+    from econ_env.core.rollout import play_episode
+
+    if team not in TEAM_RETURNS:
+        raise ValueError(f"team must be one of {TEAM_RETURNS}, got {team!r}")
+    first = env.possible_agents[0]
+    rows = []
+    for seed in seeds:
+        result = play_episode(env, act, seed=seed)
+        ret = result.returns[first] if team == "first" else sum(result.returns.values())
+        info = result.info
+        rows.append((ret, float(info["correct"]), info["billed_tokens"], info["generated_tokens"]))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(ROW_KEYS))
+
+
+def row_means(rows: np.ndarray) -> dict[str, float]:
+    """Column means of :func:`episode_rows`'s rows, by :data:`ROW_KEYS`."""
+    return dict(zip(ROW_KEYS, (float(v) for v in np.asarray(rows).mean(axis=0)), strict=True))
 
 
 def mean_ci(values: Sequence[float] | np.ndarray) -> tuple[float, float]:

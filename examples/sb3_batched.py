@@ -32,7 +32,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -104,34 +107,17 @@ def fixed_policies(args: Args, config: dict[str, Any]) -> dict[str, Any]:
     return {k: make_policy(k, spec, args.seed) for k in FIXED}
 
 
-def play_text(act, config: dict[str, Any], args: Args) -> list[tuple[float, float, float, float]]:
-    """Per episode of the game's text env on the evaluation seeds (the project's rollout loop,
-    ``econ_env.core.rollout.play_episode``): (team return, correct, billed tokens, generated
-    tokens). Team return: the auction's shared team reward; the debate's sum over executors of
-    their rewards (ECON's convention)."""
+def play_text(act, config: dict[str, Any], args: Args) -> np.ndarray:
+    """Per episode of the game's text env on the evaluation seeds
+    (``econ_env_baselines.compare.episode_rows``): [team return, correct, billed tokens,
+    generated tokens]. Team return: the auction's shared team reward; the debate's sum over
+    executors of their rewards (ECON's convention)."""
     from econ_env import make
-    from econ_env.core.rollout import play_episode
+    from econ_env_baselines.compare import episode_rows
 
-    env = make(f"{args.game}_v0", **config)
-    first = env.possible_agents[0]
-    rows = []
-    for ep in range(args.eval_episodes):
-        result = play_episode(env, act, seed=args.eval_seed + ep)
-        total = result.returns[first] if args.game == "auction" else sum(result.returns.values())
-        info = result.info
-        rows.append(
-            (total, float(info["correct"]), info["billed_tokens"], info["generated_tokens"])
-        )
-    return rows
-
-
-def metrics(rows: list[tuple[float, float, float, float]]) -> dict[str, float]:
-    """Means of :func:`play_text`'s rows."""
-    import numpy as np
-
-    m = np.asarray(rows, dtype=np.float64).mean(axis=0)
-    keys = ("team_return", "accuracy", "billed_tokens", "generated_tokens")
-    return dict(zip(keys, (float(v) for v in m), strict=True))
+    seeds = range(args.eval_seed, args.eval_seed + args.eval_episodes)
+    team = "first" if args.game == "auction" else "sum"
+    return episode_rows(make(f"{args.game}_v0", **config), act, seeds, team=team)
 
 
 def main(args: Args) -> dict[str, Any]:
@@ -141,7 +127,7 @@ def main(args: Args) -> dict[str, Any]:
     from econ_env import env_spec, make_policy
     from econ_env.integrations.sb3 import SB3Policy
     from econ_env.integrations.sb3_batched import make_batched_sb3_env
-    from econ_env_baselines.compare import format_comparison, versus_fixed
+    from econ_env_baselines.compare import format_comparison, row_means, versus_fixed
     from econ_env_baselines.self_consistency import at_matched_tokens, describe
 
     config = env_config(args)  # checks the flags before training
@@ -169,14 +155,12 @@ def main(args: Args) -> dict[str, Any]:
     name = f"shared {algo.__name__}"
     learner = play_text(SB3Policy(model).act, config, args)
     fixed = {k: play_text(p.act, config, args) for k, p in fixed_policies(args, config).items()}
-    comparison = versus_fixed(
-        [r[0] for r in learner], {k: [r[0] for r in v] for k, v in fixed.items()}
-    )
+    comparison = versus_fixed(learner[:, 0], {k: v[:, 0] for k, v in fixed.items()})
     regime = args.regime or DEFAULT_REGIME[args.game]
     print(f"{args.game}_v0 regime {regime}, text env, {args.eval_episodes} evaluation episodes "
           f"(seeds from {args.eval_seed}), team return:")  # fmt: skip
     print("\n".join(format_comparison(name, comparison)))
-    table = {name: metrics(learner), **{k: metrics(v) for k, v in fixed.items()}}
+    table = {name: row_means(learner), **{k: row_means(v) for k, v in fixed.items()}}
     for label, m in table.items():
         print(f"  {label:<22} accuracy {m['accuracy']:.3f}  billed {m['billed_tokens']:7.1f}  "
               f"generated {m['generated_tokens']:7.1f}")  # fmt: skip
@@ -189,7 +173,7 @@ def main(args: Args) -> dict[str, Any]:
         silent = make_policy("silent", env_spec("auction_v0", **config), 0)
 
         def play(k: int) -> dict[str, float]:
-            return metrics(play_text(silent.act, {**config, "draft_samples": k}, args))
+            return row_means(play_text(silent.act, {**config, "draft_samples": k}, args))
 
         sc = at_matched_tokens(play, table[name]["generated_tokens"])
         print("  " + describe(sc, table[name], name))

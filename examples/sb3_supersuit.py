@@ -31,6 +31,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -74,37 +78,15 @@ def env_kwargs(args: Args) -> dict:
     return kw
 
 
-def play_text(act, args: Args, **extra) -> list[tuple[float, float, float, float]]:
+def play_text(act, args: Args, **extra) -> np.ndarray:
     """Per episode of seeds 10_000 .. 10_000 + eval_episodes - 1 of the text env (config plus
-    ``extra``), played through the project's rollout loop (``econ_env.core.rollout``): (team
-    return, correct, billed tokens, generated tokens); every bidder gets the team return."""
+    ``extra``; ``econ_env_baselines.compare.episode_rows``): [team return, correct, billed
+    tokens, generated tokens]; every bidder gets the team return."""
     from econ_env import make
-    from econ_env.core.rollout import play_episode
+    from econ_env_baselines.compare import episode_rows
 
     env = make(args.env, **env_kwargs(args), **extra)
-    first = env.possible_agents[0]
-    rows = []
-    for ep in range(args.eval_episodes):
-        result = play_episode(env, act, seed=10_000 + ep)
-        info = result.info
-        rows.append(
-            (
-                result.returns[first],
-                float(info["correct"]),
-                info["billed_tokens"],
-                info["generated_tokens"],
-            )
-        )
-    return rows
-
-
-def metrics(rows: list[tuple[float, float, float, float]]) -> dict[str, float]:
-    """Means of :func:`play_text`'s rows."""
-    import numpy as np
-
-    m = np.asarray(rows, dtype=np.float64).mean(axis=0)
-    keys = ("team_return", "accuracy", "billed_tokens", "generated_tokens")
-    return dict(zip(keys, (float(v) for v in m), strict=True))
+    return episode_rows(env, act, range(10_000, 10_000 + args.eval_episodes))
 
 
 def main(args: Args) -> dict:
@@ -114,7 +96,7 @@ def main(args: Args) -> dict:
 
     from econ_env import env_spec, make_parallel, make_policy
     from econ_env.integrations.sb3 import SB3Policy, make_sb3_vec_env
-    from econ_env_baselines.compare import format_comparison, versus_fixed
+    from econ_env_baselines.compare import format_comparison, row_means, versus_fixed
     from econ_env_baselines.self_consistency import at_matched_tokens, describe
 
     torch.set_num_threads(1)
@@ -144,10 +126,10 @@ def main(args: Args) -> dict:
     learner = play_text(SB3Policy(model).act, args)
     spec = env_spec(args.env, **kw)
     fixed = {k: play_text(make_policy(k, spec, args.seed).act, args) for k in FIXED}
-    result = versus_fixed([r[0] for r in learner], {k: [r[0] for r in v] for k, v in fixed.items()})
+    result = versus_fixed(learner[:, 0], {k: v[:, 0] for k, v in fixed.items()})
     print(f"{args.env}: team return over {args.eval_episodes} evaluation episodes (same seeds):")
     print("\n".join(format_comparison(name, result)))
-    table = {name: metrics(learner), **{k: metrics(v) for k, v in fixed.items()}}
+    table = {name: row_means(learner), **{k: row_means(v) for k, v in fixed.items()}}
     for label, m in table.items():
         print(f"  {label:<22} accuracy {m['accuracy']:.3f}  billed {m['billed_tokens']:7.1f}  "
               f"generated {m['generated_tokens']:7.1f}")  # fmt: skip
@@ -161,7 +143,7 @@ def main(args: Args) -> dict:
         silent = make_policy("silent", spec, 0)
 
         def play(k: int) -> dict[str, float]:
-            return metrics(play_text(silent.act, args, draft_samples=k))
+            return row_means(play_text(silent.act, args, draft_samples=k))
 
         sc = at_matched_tokens(play, table[name]["generated_tokens"])
         print("  " + describe(sc, table[name], name))

@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from econ_env_baselines.compare import format_comparison, mean_ci, versus_fixed
+import econ_env
+from econ_env.core.rollout import play_episode
+from econ_env_baselines.compare import (
+    ROW_KEYS,
+    episode_rows,
+    format_comparison,
+    mean_ci,
+    row_means,
+    versus_fixed,
+)
 
 
 def test_mean_ci_is_the_normal_interval():
@@ -62,3 +71,36 @@ def test_the_best_fixed_has_the_highest_mean_and_the_difference_is_paired(rows):
         arr[:, 0].mean() - means[r["best_fixed"]], abs=1e-9
     )
     assert all(math.isfinite(v) for pair in r["fixed"].values() for v in pair)
+
+
+def test_episode_rows_play_one_seeded_episode_per_seed_through_the_rollout_loop():
+    env = econ_env.make("auction_v1")
+    truthful = econ_env.make_policy("truthful", econ_env.env_spec("auction_v1"), 0)
+    rows = episode_rows(env, truthful.act, [3, 4, 5])
+    assert rows.shape == (3, len(ROW_KEYS))
+    for row, seed in zip(rows, [3, 4, 5], strict=True):
+        result = play_episode(env, truthful.act, seed=seed)
+        info = result.info
+        assert list(row) == [
+            result.returns["bidder_0"],
+            float(info["correct"]),
+            info["billed_tokens"],
+            info["generated_tokens"],
+        ]
+    np.testing.assert_array_equal(rows, episode_rows(env, truthful.act, [3, 4, 5]))
+    means = row_means(rows)
+    assert list(means) == list(ROW_KEYS) and means["billed_tokens"] == rows[:, 2].mean()
+    # silent bidders bill nothing, so their team return is their correctness
+    silent = econ_env.make_policy("silent", econ_env.env_spec("auction_v1"), 0)
+    quiet = episode_rows(env, silent.act, range(10))
+    assert (quiet[:, 2] == 0).all() and (quiet[:, 0] == quiet[:, 1]).all()
+
+
+def test_episode_rows_sum_the_agents_returns_for_the_debate_and_name_a_bad_team():
+    env = econ_env.make("debate_v0", embedder="hashed")
+    neutral = econ_env.make_policy("neutral", econ_env.env_spec("debate_v0", embedder="hashed"), 0)
+    rows = episode_rows(env, neutral.act, [1], team="sum")
+    assert rows[0, 0] == pytest.approx(sum(play_episode(env, neutral.act, seed=1).returns.values()))
+    with pytest.raises(ValueError, match="team must be one of"):
+        episode_rows(env, neutral.act, [1], team="mean")
+    assert episode_rows(env, neutral.act, []).shape == (0, len(ROW_KEYS))
