@@ -6,7 +6,9 @@ learners train on the batched twin (:mod:`econ_env.vector`):
 - ``alpha``: α-REINFORCE (``bid = α_i·û/L̂``, :mod:`econ_env_agents.dala.alpha_vec`);
 - ``alpha_choose`` (regimes with message tiers only): α-REINFORCE that also learns which tier
   to offer (``AlphaConfig(tiers="choose")``, ``--alpha-choose-updates`` updates);
-- ``mappo``: the vectorised MAPPO with a centralised critic of ``examples/train_dala_vec.py``;
+- ``mappo``: the vectorised MAPPO with a centralised critic of ``examples/train_dala_vec.py``
+  (continuous bids; ``--mappo-action discrete`` trains it on the discrete bid levels instead,
+  reported as ``mappo_discrete``);
 
 then the trained policies and every fixed baseline (silent = majority vote of the drafts,
 truthful, always = everyone speaks, round_robin, random) play the **text** env
@@ -126,24 +128,35 @@ def train_alpha(
     return agent
 
 
-def train_mappo_actor(regime: str, config: dict[str, Any], seed: int, updates: int) -> Any:
-    """The vectorised MAPPO of examples/train_dala_vec.py trained on ``config``; its actor."""
+def train_mappo_actor(
+    regime: str,
+    config: dict[str, Any],
+    seed: int,
+    updates: int,
+    action: str = "continuous",
+    ent_coef: float = 0.0,
+) -> Any:
+    """The vectorised MAPPO of examples/train_dala_vec.py trained on ``config`` (``action``:
+    ``continuous`` or ``discrete`` bids, the example's ``--action-type``; ``ent_coef``: its
+    entropy bonus); its actor. The run's files go to a temporary directory, removed after."""
     ex = load_example()
-    run_dir = tempfile.mkdtemp(prefix="reference_agents_")
-    args = ex.Args(
-        preset="default",
-        env_config=" ".join(shlex.quote(f"{k}={v!r}") for k, v in config.items()),
-        updates=updates,
-        seed=seed,
-        text_episodes=0,
-        eval_every=updates,
-        eval_envs=1024,
-        run_dir=run_dir,
-        run_name=f"{regime}_{seed}",
-        progress=False,
-    )
-    summary = ex.train(args)
-    return ex.load_actor(summary["weights"]).eval()
+    with tempfile.TemporaryDirectory(prefix="reference_agents_") as run_dir:
+        args = ex.Args(
+            preset="default",
+            env_config=" ".join(shlex.quote(f"{k}={v!r}") for k, v in config.items()),
+            action_type=action,
+            ent_coef=ent_coef,
+            updates=updates,
+            seed=seed,
+            text_episodes=0,
+            eval_every=updates,
+            eval_envs=1024,
+            run_dir=run_dir,
+            run_name=f"{regime}_{seed}",
+            progress=False,
+        )
+        summary = ex.train(args)
+        return ex.load_actor(summary["weights"]).eval()
 
 
 def table(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,12 +177,14 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
         for name in fixed:
             act = make_policy(name, spec, args.eval_seed).act
             res[name] = summarise([text_rows(config, act, args.text_episodes, args.eval_seed)])
-        learners: dict[str, list[np.ndarray]] = {"alpha": [], "alpha_choose": [], "mappo": []}
+        mappo = mappo_name(args.mappo_action)
+        learners: dict[str, list[np.ndarray]] = {"alpha": [], "alpha_choose": [], mappo: []}
         for seed in args.seeds:
-            agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
-            learners["alpha"].append(
-                text_rows(config, agent.act, args.text_episodes, args.eval_seed)
-            )
+            if args.alpha_updates:
+                agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
+                learners["alpha"].append(
+                    text_rows(config, agent.act, args.text_episodes, args.eval_seed)
+                )
             if tiered and args.alpha_choose_updates:
                 n = args.alpha_choose_updates
                 agent = train_alpha(config, seed, n, args.num_envs, "choose")
@@ -182,9 +197,12 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
                 else (args.mappo_updates)
             )
             if updates:
-                actor = train_mappo_actor(regime, config, seed, updates)
+                actor = train_mappo_actor(
+                    regime, config, seed, updates, args.mappo_action, args.mappo_ent_coef
+                )
                 act = load_example().text_actor(actor, torch.device("cpu"))
-                learners["mappo"].append(text_rows(config, act, args.text_episodes, args.eval_seed))
+                played = {**config, "action_type": args.mappo_action}  # as trained
+                learners[mappo].append(text_rows(played, act, args.text_episodes, args.eval_seed))
         best = max(fixed, key=lambda b: res[b]["team_return"])
         for name, runs in learners.items():
             if runs:
@@ -204,13 +222,21 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def mappo_name(action: str) -> str:
+    """The table's name of the MAPPO learner with ``action`` bids (``mappo`` for the original
+    continuous bids, ``mappo_discrete``)."""
+    if action not in ("continuous", "discrete"):
+        raise ValueError(f"--mappo-action must be continuous or discrete, not {action!r}")
+    return "mappo" if action == "continuous" else "mappo_discrete"
+
+
 def print_regime(regime: str, r: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"\n{regime}: {json.dumps(r['config'])}; text env, {args.text_episodes} fixed seeds "
         f"from {args.eval_seed}; learners over seeds {args.seeds} ({r['seconds']:.0f} s)"
     )
     print(
-        f"{'policy':<12} {'return':>7} {'95% CI':>17} {'accuracy':>8} {'billed':>7} "
+        f"{'policy':<14} {'return':>7} {'95% CI':>17} {'accuracy':>8} {'billed':>7} "
         f"{'generated':>9} {'speak':>6}  seeds / verdict"
     )
     for name, s in r["policies"].items():
@@ -220,7 +246,7 @@ def print_regime(regime: str, r: dict[str, Any], args: argparse.Namespace) -> No
             extra = f"  {seeds}  {'WINS' if s['wins'] else 'does not win'}"
         lo, hi = s["ci"]
         print(
-            f"{name:<12} {s['team_return']:7.3f} [{lo:6.3f}, {hi:6.3f}] {s['accuracy']:8.3f} "
+            f"{name:<14} {s['team_return']:7.3f} [{lo:6.3f}, {hi:6.3f}] {s['accuracy']:8.3f} "
             f"{s['billed_tokens']:7.0f} {s['generated_tokens']:9.0f} {s['speak_rate']:6.3f}"
             f"{extra}"
         )
@@ -254,21 +280,33 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     for value in values:
         config = regime_config("auction_v0", args.sweep_regime, **{**fixed, key: value})
         for seed in args.seeds:
-            agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
             env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
-            act = greedy_policy(agent, env)
-            rows.append({key: value, "policy": "alpha", "seed": seed, **evaluate(env, act, 7)})
+            if args.alpha_updates:
+                agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
+                act = greedy_policy(agent, env)
+                rows.append({key: value, "policy": "alpha", "seed": seed, **evaluate(env, act, 7)})
             if has_tiers(config) and args.alpha_choose_updates:
                 n = args.alpha_choose_updates
                 agent = train_alpha(config, seed, n, args.num_envs, "choose")
                 m = evaluate(env, greedy_policy(agent, env), 7)
                 rows.append({key: value, "policy": "alpha_choose", "seed": seed, **m})
             if args.mappo_updates:  # None or 0: α-REINFORCE only
-                actor = train_mappo_actor(f"{key}{value}", config, seed, args.mappo_updates)
-                greedy = lambda obs, mask, actor=actor: actor.greedy(obs, mask)  # noqa: E731
-                rows.append(
-                    {key: value, "policy": "mappo", "seed": seed, **evaluate(env, greedy, 7)}
+                actor = train_mappo_actor(
+                    f"{key}{value}",
+                    config,
+                    seed,
+                    args.mappo_updates,
+                    args.mappo_action,
+                    args.mappo_ent_coef,
                 )
+                greedy = lambda obs, mask, actor=actor: actor.greedy(obs, mask)  # noqa: E731
+                played = {**config, "action_type": args.mappo_action}  # as trained
+                menv = V.auction(
+                    num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **played
+                )
+                name = mappo_name(args.mappo_action)
+                m = evaluate(menv, greedy, 7)
+                rows.append({key: value, "policy": name, "seed": seed, **m})
         env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
         bidders = BatchedBidders(env, 0)
         for name in FIXED:
@@ -376,7 +414,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--text-episodes", type=int, default=500)
     p.add_argument("--eval-seed", type=int, default=100_000)
     p.add_argument("--eval-envs", type=int, default=4096)
-    p.add_argument("--alpha-updates", type=int, default=40)
+    p.add_argument("--alpha-updates", type=int, default=40, help="0 skips α-REINFORCE")
+    p.add_argument(
+        "--mappo-action",
+        choices=("continuous", "discrete"),
+        default="continuous",
+        help="MAPPO's bids: clipped Gaussian (mappo) or masked categorical (mappo_discrete)",
+    )
+    p.add_argument(
+        "--mappo-ent-coef", type=float, default=0.0, help="MAPPO's entropy bonus (--ent-coef)"
+    )
     p.add_argument(
         "--alpha-choose-updates",
         type=int,

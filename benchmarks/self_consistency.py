@@ -47,9 +47,13 @@ REFERENCE_FILES = (
     "reference_agents_asymmetric.json",
     "reference_agents_tiered_mappo150.json",
     "reference_agents_tiered_choose.json",
+    "reference_agents_discrete.json",
+    "reference_agents_tiered_discrete.json",
+    "reference_agents_default_discrete.json",
+    "reference_agents_tight_discrete.json",
 )
 """The reference table's results, oldest first (a later file's regime replaces an earlier)."""
-LEARNERS = ("alpha", "alpha_choose", "mappo")
+LEARNERS = ("alpha", "alpha_choose", "mappo", "mappo_discrete")
 
 
 def learner_results(regimes: list[str], files: list[Path]) -> dict[str, dict[str, Any]]:

@@ -65,6 +65,7 @@ def run_vec(ex: Any, opts: argparse.Namespace, seed: int, run_dir: str) -> dict[
     """Train the vec MAPPO until it beats the best fixed baseline (or the cap)."""
     args = ex.Args(
         preset=opts.config,
+        action_type="continuous",  # the bids the documented timings were measured with
         num_envs=opts.num_envs,
         num_steps=opts.num_steps,
         updates=10**6,

@@ -20,7 +20,7 @@ policy beats every fixed one. There the defaults (30 iterations of 2,048 env ste
 180,000 agent-steps; 6 to 8 minutes on one CPU core here) beat every fixed bidder: seeds 0, 1,
 2 each 0.712 ± 0.046 against silence's 0.610 ± 0.055 over 300 episodes (paired
 +0.102 ± 0.063), what SB3's shared PPO on the continuous bids returns.
-``--env auction_v0`` trains on equal bidders, where silence is the best policy we know.
+``--env auction_v0`` trains on equal bidders, where silence is the best fixed policy.
 ``examples/sb3_batched.py`` trains a shared PPO on the batched twin in about 25 s.
 """
 

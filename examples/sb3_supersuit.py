@@ -15,7 +15,7 @@ silence's 0.578 ± 0.031, and above self-consistency at matched tokens (k = 2: 0
 generated tokens): the expert learns to speak only when it is outvoted
 (docs/guides/regimes.md). ``--maskable false`` trains PPO on the continuous bids (0.712 ± 0.046
 for seeds 0–2 over 300 episodes, against silence's 0.610 ± 0.055). ``--env auction_v0`` trains
-on equal bidders, where silence is the best policy we know.
+on equal bidders, where silence is the best fixed policy.
 ``examples/sb3_batched.py`` trains the same shared PPO on the batched twin, ~10× faster.
 
 Seeding: ``PPO(seed=...)`` crashes on SuperSuit's vec env upstream (``ConcatVecEnv`` has no

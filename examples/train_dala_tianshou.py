@@ -28,7 +28,7 @@ at 3e-3: every bidder ends up bidding). The MAPPO that wins there trains on the 
 The env is a named regime of :mod:`econ_env.regimes` (``--regime``, default ``one_expert``: one
 expert among two novices, auction_v1's defaults), where listening to the expert pays and the
 best fixed policy (silence) is beaten by a state-dependent one; ``--regime default`` is
-auction_v0's defaults, where silence is the best policy we know.
+auction_v0's defaults, where silence is the best fixed policy.
 """
 
 from __future__ import annotations

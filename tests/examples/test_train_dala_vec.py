@@ -117,7 +117,7 @@ def test_args_are_documented_and_validated():
         ["--env-config", "cost_weight=2.0 max_rounds=3", "--preset", "default"]
     )
     assert script.env_config(args) == {"cost_weight": 2.0, "max_rounds": 3,
-                                       "action_type": "continuous"}  # fmt: skip
+                                       "action_type": "discrete"}  # fmt: skip
     with pytest.raises(ValueError, match="device"):
         script.parse_args(["--device", "tpu"])
     with pytest.raises(ValueError, match="preset"):

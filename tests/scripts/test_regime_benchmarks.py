@@ -3,8 +3,10 @@ and figures, and what they report agrees with the games (an expert that speaks b
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +57,52 @@ def test_reference_table_trains_alpha_and_compares_in_the_text_env(tmp_path, cap
     assert alpha["ci"][0] <= alpha["team_return"] <= alpha["ci"][1]
     assert alpha["team_return"] > r["policies"]["always"]["team_return"]
     assert "WINS" in capsys.readouterr().out or not alpha["wins"]
+
+
+def test_reference_table_trains_discrete_mappo_under_its_own_name(tmp_path, monkeypatch):
+    """``--mappo-action discrete`` trains the example's MAPPO on bid levels, plays it in a text
+    env with discrete bids (the fixed policies in the regime's own) and reports it as
+    ``mappo_discrete``; ``--alpha-updates 0`` skips α-REINFORCE."""
+    played = []
+    text_rows = reference_agents.text_rows
+
+    def recording(config, act, episodes, seed):
+        played.append(config.get("action_type", "continuous"))
+        return text_rows(config, act, episodes, seed)
+
+    monkeypatch.setattr(reference_agents, "text_rows", recording)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the MAPPO runs write
+    js = tmp_path / "ref.json"
+    argv = ["--regimes", "one_expert", "--seeds", "0", "--text-episodes", "30",
+            "--alpha-updates", "0", "--mappo-updates", "2", "--mappo-action", "discrete",
+            "--out", str(js)]  # fmt: skip
+    assert reference_agents.main(argv) == 0
+    r = json.loads(js.read_text())["one_expert"]["policies"]
+    assert set(r) == {*reference_agents.FIXED, "mappo_discrete"}
+    assert r["mappo_discrete"]["episodes"] == 30
+    assert played == ["continuous"] * len(reference_agents.FIXED) + ["discrete"]
+    assert not list(scratch.iterdir())  # the MAPPO run's directory is removed
+    actor = reference_agents.train_mappo_actor("t", {"n_agents": 3}, 0, 1, "discrete")
+    assert actor.discrete
+    with pytest.raises(ValueError, match="mappo-action"):
+        reference_agents.mappo_name("beliefs")
+
+
+def test_sweep_plays_discrete_mappo_with_its_tiers(tmp_path):
+    """The budget sweep trains the discrete MAPPO alone (``--alpha-updates 0``) and evaluates it
+    on a batched env with discrete bids, with the share of each tier it sends."""
+    js = tmp_path / "sweep.json"
+    argv = ["--sweep", "budget", "--sweep-regime", "tiered", "--seeds", "0", "--alpha-updates",
+            "0", "--alpha-choose-updates", "0", "--mappo-updates", "1", "--mappo-action",
+            "discrete", "--eval-envs", "128", "--out", str(js)]  # fmt: skip
+    assert reference_agents.main(argv) == 0
+    rows = json.loads(js.read_text())["rows"]
+    assert {r["policy"] for r in rows} == {*reference_agents.FIXED, "mappo_discrete"}
+    for r in (r for r in rows if r["policy"] == "mappo_discrete"):
+        tiers = [r[f"tier_rate_{t}"] for t in ("full", "summary", "keywords")]
+        assert abs(sum(tiers) - r["speak_rate"]) < 1e-6
 
 
 def test_sweep_writes_rows_and_a_figure(tmp_path, monkeypatch):

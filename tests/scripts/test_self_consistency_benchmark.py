@@ -43,4 +43,5 @@ def test_tiny_run_writes_json_and_samples_buy_accuracy(tmp_path):
     assert result["learners_from"] and {r["learner"] for r in result["comparison"]} == {
         "alpha",
         "mappo",
+        "mappo_discrete",
     }
