@@ -357,7 +357,7 @@ def plot_sweep(result: dict[str, Any], path: Path) -> None:
                 label=name,
             )
         ax.plot(*zip(*frontier, strict=True), "k--", lw=1, label="baselines' Pareto frontier")
-        for name, marker in zip(learners, "o^", strict=False):
+        for name, marker in zip(learners, "o^sD", strict=False):
             lr = [r for r in rows if r["policy"] == name]
             xs = sorted({r[key] for r in lr})
             pts = [

@@ -51,6 +51,7 @@ REFERENCE_FILES = (
     "reference_agents_tiered_discrete.json",
     "reference_agents_default_discrete.json",
     "reference_agents_tight_discrete.json",
+    "reference_agents_asymmetric_discrete.json",
 )
 """The reference table's results, oldest first (a later file's regime replaces an earlier)."""
 LEARNERS = ("alpha", "alpha_choose", "mappo", "mappo_discrete")
