@@ -55,6 +55,8 @@ FIXED = ("silent", "truthful", "always", "round_robin", "random")
 MAPPO_UPDATES = {"asymmetric": 150}
 """MAPPO updates per regime when ``--mappo-updates`` is not given (default 60): passing facts
 around takes three speakers in turn, which 60 updates do not find for every seed."""
+MAPPO_ACTIONS = ("continuous", "discrete")
+"""MAPPO's bids (the example's ``--action-type``): a clipped Gaussian or a masked categorical."""
 TIERED = ("truthful", "always", "round_robin")
 """Fixed bidders that also exist for a shorter tier (``truthful_summary``, ...)."""
 
@@ -225,7 +227,7 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
 def mappo_name(action: str) -> str:
     """The table's name of the MAPPO learner with ``action`` bids (``mappo`` for the original
     continuous bids, ``mappo_discrete``)."""
-    if action not in ("continuous", "discrete"):
+    if action not in MAPPO_ACTIONS:
         raise ValueError(f"--mappo-action must be continuous or discrete, not {action!r}")
     return "mappo" if action == "continuous" else "mappo_discrete"
 
@@ -277,10 +279,14 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     if key in fixed:
         raise ValueError(f"--sweep-config must not set {key!r}: the sweep varies it")
     rows = []
+    name = mappo_name(args.mappo_action)
     for value in values:
         config = regime_config("auction_v0", args.sweep_regime, **{**fixed, key: value})
+        # one evaluation env per config, reset with the same seed by every evaluate()
+        env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
+        played = {**config, "action_type": args.mappo_action}  # MAPPO's bids, as trained
+        menv = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **played)
         for seed in args.seeds:
-            env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
             if args.alpha_updates:
                 agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
                 act = greedy_policy(agent, env)
@@ -300,19 +306,12 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
                     args.mappo_ent_coef,
                 )
                 greedy = lambda obs, mask, actor=actor: actor.greedy(obs, mask)  # noqa: E731
-                played = {**config, "action_type": args.mappo_action}  # as trained
-                menv = V.auction(
-                    num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **played
-                )
-                name = mappo_name(args.mappo_action)
                 m = evaluate(menv, greedy, 7)
                 rows.append({key: value, "policy": name, "seed": seed, **m})
-        env = V.auction(num_envs=args.eval_envs, seed=args.eval_seed, item_pool=4096, **config)
         bidders = BatchedBidders(env, 0)
-        for name in FIXED:
-            rows.append(
-                {key: value, "policy": name, "seed": 0, **evaluate(env, bidders.fixed(name), 7)}
-            )
+        for fixed_name in FIXED:
+            m = evaluate(env, bidders.fixed(fixed_name), 7)
+            rows.append({key: value, "policy": fixed_name, "seed": 0, **m})
         print(
             f"{key}={value}: "
             + ", ".join(
@@ -417,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alpha-updates", type=int, default=40, help="0 skips α-REINFORCE")
     p.add_argument(
         "--mappo-action",
-        choices=("continuous", "discrete"),
+        choices=MAPPO_ACTIONS,
         default="continuous",
         help="MAPPO's bids: clipped Gaussian (mappo) or masked categorical (mappo_discrete)",
     )
