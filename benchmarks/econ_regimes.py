@@ -32,7 +32,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import torch
 
+from econ_env.llm.simulated import SimParams
 from econ_env.regimes import regime_config
+
+FITTED = ("temperature_effect", "influence", "truth_bias", "distractor_skew")
+"""The herding parameters ``econ-env calibrate`` fits (the other two of expert_herding are not)."""
 
 Policy = Callable[[torch.Tensor, Any], torch.Tensor]
 """``policy(obs (B, n, obs_dim), env) -> actions (B, n, belief_dim)``."""
@@ -118,6 +122,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     },
     # the search's find, now the named regime: read from econ_env.regimes, so the two cannot drift
     "expert_herding": regime_config("debate_v0", "expert_herding"),
+    # debate_v1's defaults with the herding parameters Qwen2.5-Coder-0.5B's arithmetic debates
+    # were fitted to (econ-env calibrate): how much of the margin survives the real values
+    "expert_herding_fitted": regime_config("debate_v0", "expert_herding")
+    | {
+        "backend_kwargs": {
+            **regime_config("debate_v0", "expert_herding")["backend_kwargs"],
+            **{k: getattr(SimParams.from_preset("qwen2.5-coder-0.5b-arith"), k) for k in FITTED},
+        }
+    },
     "split_facts": {"task": "split_facts"},
     "split_facts_expert": {"task": "split_facts", "team": "one_expert"},
 }
@@ -289,7 +302,7 @@ def search(names: list[str], episodes: int, seed: int, seats: bool) -> dict[str,
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``--only NAME ...``, ``--episodes``, ``--seed``, ``--no-seats``, ``--json``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", default=list(CANDIDATES))
+    ap.add_argument("--only", nargs="*", default=list(CANDIDATES), choices=list(CANDIDATES))
     ap.add_argument("--episodes", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-seats", action="store_true")

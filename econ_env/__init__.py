@@ -17,7 +17,7 @@ all of them.
 
 from __future__ import annotations
 
-from econ_env import auction_v0, auction_v1, debate_v0
+from econ_env import auction_v0, auction_v1, debate_v0, debate_v1
 from econ_env.core.spec import EnvSpec
 from econ_env.policies import list_policies, make_policy, register_policy
 from econ_env.registry import (
@@ -39,6 +39,7 @@ __all__ = [
     "auction_v0",
     "auction_v1",
     "debate_v0",
+    "debate_v1",
     "env_info",
     "env_spec",
     "list_envs",

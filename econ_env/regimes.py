@@ -27,7 +27,8 @@ debate_v0:
 - ``default``: the env's defaults.
 - ``one_expert``: one expert executor among two novices.
 - ``asymmetric``: split facts across the three executors.
-- ``expert_herding``: ``one_expert`` where following the commitment is herding: executors
+- ``expert_herding`` (the defaults of ``debate_v1``, :mod:`econ_env.envs.debate.v1`, which
+  holds them): ``one_expert`` where following the commitment is herding: executors
   adopt a commitment with probability 0.9 (no truth bias) unless their temperature is above
   ``t_ref`` (``follow_temperature`` 5), temperature costs no accuracy, wrong answers scatter
   (``distractor_skew`` 0.3), a repetition penalty shortens answers, and the reward is the
@@ -45,6 +46,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from econ_env.envs.debate.v1 import DEFAULTS as DEBATE_V1_DEFAULTS
+
 __all__ = ["REGIMES", "list_regimes", "regime_config"]
 
 _EXPERT: dict[str, Any] = {"team": "one_expert"}
@@ -61,24 +64,7 @@ REGIMES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {},
         "one_expert": dict(_EXPERT),
         "asymmetric": {"task": "split_facts"},
-        "expert_herding": {
-            **_EXPERT,
-            "max_rounds": 3,
-            "early_stop": False,
-            "embedder": "answer",
-            "alpha_al": 0.0,
-            "alpha_ts": 1.0,
-            "alpha_cc": 0.0,
-            "cost_weight": 1.0,
-            "backend_kwargs": {
-                "temperature_effect": 0.0,
-                "follow_temperature": 5.0,
-                "influence": 0.9,
-                "truth_bias": 0.0,
-                "distractor_skew": 0.3,
-                "repetition_shortening": 1.5,
-            },
-        },
+        "expert_herding": copy.deepcopy(DEBATE_V1_DEFAULTS),
     },
 }
 """Config overrides of every named regime, by env name and regime name."""

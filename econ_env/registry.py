@@ -28,7 +28,9 @@ from econ_env.envs.auction.config import AuctionConfig
 from econ_env.envs.debate import env as _debate
 from econ_env.envs.debate import observation as _debate_obs
 from econ_env.envs.debate import prompts as _debate_prompts
+from econ_env.envs.debate import v1 as _debate_v1
 from econ_env.envs.debate.config import DebateConfig
+from econ_env.envs.validation import version_kwargs
 
 __all__ = [
     "ENVS",
@@ -134,36 +136,56 @@ _AUCTION_V1 = replace(
 )
 """auction_v1: auction_v0's entry with its own factories, ids, page and defaults."""
 
+_DEBATE_V0 = EnvInfo(
+    name="debate_v0",
+    env=_debate.env,
+    raw_env=_debate.raw_env,
+    parallel_env=_debate.parallel_env,
+    spec=_debate.env_spec,
+    config=DebateConfig,
+    doc_module=_debate.__name__,
+    observation_fields=_debate_obs.FIELDS,
+    prompt_version=_debate_prompts.PROMPT_VERSION,
+    pettingzoo_id="econ_env/debate-v0",
+    gymnasium_id="econ_env/Debate-v0",
+    default_policy="neutral",
+    full_length_config={"early_stop": False, "budget": 10**8},
+    # round_robin alternates executors between T = 0.22 and T = 1.18, so that the
+    # temperature effect is identifiable from the traces
+    calibration_policy="round_robin",
+    calibration_config={
+        "n_agents": 3,
+        "max_rounds": 2,
+        "max_answer_tokens": 256,
+        "embedder": "hashed",
+    },
+    vector_env="econ_env.vector.debate_env:VecDebateEnv",
+)
+
+_DEBATE_V1 = replace(
+    _DEBATE_V0,
+    name="debate_v1",
+    env=_debate_v1.env,
+    raw_env=_debate_v1.raw_env,
+    parallel_env=_debate_v1.parallel_env,
+    spec=_debate_v1.env_spec,
+    doc_module=_debate_v1.__name__,
+    pettingzoo_id="econ_env/debate-v1",
+    gymnasium_id="econ_env/Debate-v1",
+    calibration_policy=None,  # calibration records debate_v0
+    calibration_config={},
+    bench=False,  # econ-bench's suites name debate_v0 configs explicitly
+    defaults=_debate_v1.DEFAULTS,
+)
+"""debate_v1: debate_v0's entry with its own factories, ids, page and defaults."""
+
 ENVS: dict[str, EnvInfo] = {
     info.name: info
     for info in (
         _AUCTION_V0,
         _AUCTION_V1,
-        EnvInfo(
-            name="debate_v0",
-            env=_debate.env,
-            raw_env=_debate.raw_env,
-            parallel_env=_debate.parallel_env,
-            spec=_debate.env_spec,
-            config=DebateConfig,
-            doc_module=_debate.__name__,
-            observation_fields=_debate_obs.FIELDS,
-            prompt_version=_debate_prompts.PROMPT_VERSION,
-            pettingzoo_id="econ_env/debate-v0",
-            gymnasium_id="econ_env/Debate-v0",
-            default_policy="neutral",
-            full_length_config={"early_stop": False, "budget": 10**8},
-            # round_robin alternates executors between T = 0.22 and T = 1.18, so that the
-            # temperature effect is identifiable from the traces
-            calibration_policy="round_robin",
-            calibration_config={
-                "n_agents": 3,
-                "max_rounds": 2,
-                "max_answer_tokens": 256,
-                "embedder": "hashed",
-            },
-            vector_env="econ_env.vector.debate_env:VecDebateEnv",
-        ),
+        _DEBATE_V0,
+        _DEBATE_V1,
     )
 }
 """Every environment, by name."""
@@ -213,7 +235,7 @@ def make_vector(
     vec = getattr(importlib.import_module(module), cls)
     if not info.defaults:
         return vec(num_envs, device, seed, **config)
-    return vec(num_envs, device, seed, **{**info.defaults, **config}, env_name=name)
+    return vec(num_envs, device, seed, **version_kwargs(dict(info.defaults), config), env_name=name)
 
 
 def env_spec(name: str, **config: Any) -> EnvSpec:

@@ -15,8 +15,9 @@ learner's paired difference from the best of them.
     tensorboard --logdir runs
 
 The default environment is the named regime ``expert_herding`` of :mod:`econ_env.regimes` (one
-expert among two novices, where following the commitment is herding), the debate setting where
-a state-dependent belief beats every constant one; the learner then uses
+expert among two novices, where following the commitment is herding) — the defaults of
+``econ_env.debate_v1`` — the debate setting where a state-dependent belief beats every constant
+one; the learner then uses
 ``econ_env_agents.econ.ECON_REGIME_SETTINGS``. Measured with the defaults (seed 0, 1,200
 training episodes, 1,000 evaluation seeds): see ``docs/agents.md``. ``--regime flags`` builds the
 env from the flags below instead (their defaults are ``ECON_ENV_CONFIG``: temperatures above

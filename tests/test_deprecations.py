@@ -35,4 +35,5 @@ def test_registration_ids_are_derived_from_the_registry():
         reg = importlib.import_module("econ_env.registration")
     assert reg.ENV_IDS == {"econ_env/auction-v0": "econ_env.auction_v0",
                            "econ_env/auction-v1": "econ_env.auction_v1",
-                           "econ_env/debate-v0": "econ_env.debate_v0"}  # fmt: skip
+                           "econ_env/debate-v0": "econ_env.debate_v0",
+                           "econ_env/debate-v1": "econ_env.debate_v1"}  # fmt: skip

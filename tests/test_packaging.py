@@ -36,7 +36,8 @@ def test_agents_and_baselines_install_under_their_own_names():
 def test_policy_entry_points_point_at_the_baselines_package():
     eps = _config()["project"]["entry-points"]["econ_env.policies"]
     assert eps and all(v.startswith("econ_env_baselines.") for v in eps.values())
-    assert all(k.split(".")[0] in ("auction_v0", "auction_v1", "debate_v0") for k in eps)
+    envs = ("auction_v0", "auction_v1", "debate_v0", "debate_v1")
+    assert all(k.split(".")[0] in envs for k in eps)
 
 
 def test_the_wheel_holds_the_data_files_and_no_bare_agents_or_baselines(tmp_path):

@@ -12,7 +12,7 @@ from econ_env.registry import ENVS, env_info, env_name_of, make_raw
 
 
 def test_list_and_lookup():
-    assert econ_env.list_envs() == ["auction_v0", "auction_v1", "debate_v0"]
+    assert econ_env.list_envs() == ["auction_v0", "auction_v1", "debate_v0", "debate_v1"]
     info = env_info("debate_v0")
     assert info.default_policy == "neutral" and info.pettingzoo_id == "econ_env/debate-v0"
     with pytest.raises(ValueError, match=r"unknown environment 'nope'.*auction_v0"):

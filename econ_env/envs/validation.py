@@ -70,3 +70,28 @@ def env_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in kwargs.items() if k != "max_cycles"}
     out["max_rounds"] = kwargs["max_cycles"]
     return out
+
+
+REWARD_SETTINGS = ("reward_mode", "alpha_al", "alpha_ts", "alpha_cc", "cost_weight")
+"""Config fields that name a built-in reward (a ``reward`` object replaces them)."""
+
+
+def version_kwargs(defaults: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A versioned env's keyword arguments: its ``defaults`` (``auction_v1``, ``debate_v1``)
+    under the caller's ``kwargs``, with two exceptions so that every caller setting stays valid:
+
+    - default ``backend_kwargs`` are the simulated backend's parameters; they are dropped when
+      the caller names another backend (an object or a spec other than ``simulated[:seed]``)
+      without its own ``backend_kwargs``;
+    - default reward weights (:data:`REWARD_SETTINGS`) are dropped when the caller gives a
+      ``reward`` object (the configs accept one or the other).
+    """
+    if not defaults:
+        return kwargs
+    drop: set[str] = set()
+    backend = kwargs.get("backend", "simulated")
+    if not (isinstance(backend, str) and backend.split(":", 1)[0] == "simulated"):
+        drop.add("backend_kwargs")
+    if kwargs.get("reward") is not None:
+        drop.update(REWARD_SETTINGS)
+    return {**{k: v for k, v in defaults.items() if k not in drop}, **kwargs}

@@ -167,8 +167,8 @@ def make_batched_sb3_env(
     **config: Any,
 ) -> BatchedSB3VecEnv:
     """The batched env ``name`` (a registry name: ``"auction_v0"``, ``"auction_v1"``,
-    ``"debate_v0"``) as an SB3 ``VecEnv``; ``config`` holds the game's config fields. With
-    ``seed`` the first reset is seeded."""
+    ``"debate_v0"``, ``"debate_v1"``) as an SB3 ``VecEnv``; ``config`` holds the game's config
+    fields. With ``seed`` the first reset is seeded."""
     venv = BatchedSB3VecEnv(
         vector.make(name, num_envs=num_envs, device=device, seed=seed, **config)
     )

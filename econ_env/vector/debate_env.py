@@ -106,10 +106,12 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         item_pool: int = 2048,
         item_seed: int = 0,
         config: DebateConfig | None = None,
+        env_name: str = "debate_v0",
         **kwargs: Any,
     ) -> None:
         cfg = make_config(config, **env_kwargs(kwargs))
-        super().__init__(spec_of(cfg), num_envs, device, seed)
+        self.name = env_name
+        super().__init__(spec_of(cfg, env_name), num_envs, device, seed)
         reward = cfg.reward_fn
         if type(reward) is not DebateReward:
             raise ValueError(

@@ -176,7 +176,7 @@ from econ_env.envs.base import (
     box_and_mask_spaces,
     state_space_of,
 )
-from econ_env.envs.validation import env_kwargs
+from econ_env.envs.validation import env_kwargs, version_kwargs
 from econ_env.llm.routed import config_backend
 from econ_env.tasks.registry import make_task
 from econ_env.tasks.split_facts import task_has_facts
@@ -216,8 +216,8 @@ class _AuctionSetup(GameEnvMixin):
     ``team="one_expert"``; none for auction_v0). Ignored when a config object is given."""
 
     def _setup(self, config: AuctionConfig | None, kwargs: dict[str, Any]) -> None:
-        if config is None and self.defaults:
-            kwargs = {**self.defaults, **kwargs}
+        if config is None:
+            kwargs = version_kwargs(self.defaults, kwargs)
         cfg = make_config(config, **env_kwargs(kwargs))
         backend = config_backend(cfg)  # routed per agent when cfg.team names models
         game = AuctionGame(cfg, backend, cfg.agents)

@@ -62,7 +62,7 @@ from pettingzoo.utils import wrappers
 from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction.config import AuctionConfig, make_config
 from econ_env.envs.auction.env import AuctionEnv, AuctionParallelEnv, spec_of
-from econ_env.envs.validation import env_kwargs
+from econ_env.envs.validation import env_kwargs, version_kwargs
 
 __all__ = [
     "DEFAULTS",
@@ -97,7 +97,7 @@ class AuctionV1ParallelEnv(AuctionParallelEnv):
 def env_spec(config: AuctionConfig | None = None, **kwargs: Any) -> EnvSpec:
     """The public description of ``auction_v1.env(**kwargs)``, without building it."""
     if config is None:
-        kwargs = {**DEFAULTS, **kwargs}
+        kwargs = version_kwargs(DEFAULTS, kwargs)
     return spec_of(make_config(config, **env_kwargs(kwargs)), NAME)
 
 

@@ -135,6 +135,9 @@ them itself. A refused round gives 0.
   ``text_info(agent)`` / ``info_text=True``; ``params`` and ``reward_components`` flattened;
   ``stop_reason`` → ``stop_code``); size bounds on the config. Observations, rewards and
   episodes are unchanged (the golden transcripts' views differ only in their infos).
+- ``debate_v1`` (econ-env 0.2.0, unreleased) is this game with one expert among herding
+  executors by default (regime ``expert_herding``), where a belief that depends on the seat
+  beats every constant one; debate_v0 keeps its defaults and behaviour.
 """
 
 from __future__ import annotations
@@ -160,7 +163,7 @@ from econ_env.envs.debate.config import DebateConfig, make_config
 from econ_env.envs.debate.game import DebateGame
 from econ_env.envs.debate.observation import DebateObserver, DebateObsLayout
 from econ_env.envs.debate.render import render_text
-from econ_env.envs.validation import env_kwargs
+from econ_env.envs.validation import env_kwargs, version_kwargs
 from econ_env.llm.embeddings import make_embedder
 from econ_env.llm.routed import config_backend
 from econ_env.tasks.registry import make_task
@@ -197,12 +200,13 @@ class _DebateSetup(GameEnvMixin):
     metadata: ClassVar[dict[str, Any]] = {**GameEnvMixin.metadata, "name": NAME}
 
     defaults: ClassVar[dict[str, Any]] = {}
-    """Config overrides of this version, under the caller's keyword arguments (none for
-    debate_v0). Ignored when a config object is given."""
+    """Config overrides of this version, under the caller's keyword arguments (``debate_v1``'s
+    regime ``expert_herding``; none for debate_v0, :func:`~econ_env.envs.validation.version_kwargs`
+    merges them). Ignored when a config object is given."""
 
     def _setup(self, config: DebateConfig | None, kwargs: dict[str, Any]) -> None:
-        if config is None and self.defaults:
-            kwargs = {**self.defaults, **kwargs}
+        if config is None:
+            kwargs = version_kwargs(self.defaults, kwargs)
         cfg = make_config(config, **env_kwargs(kwargs))
         backend = config_backend(cfg)  # routed per agent when cfg.team names models
         self.embedder = make_embedder(cfg.embedder)

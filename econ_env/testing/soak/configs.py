@@ -203,6 +203,7 @@ CONFIG_LISTS: dict[str, Callable[[int], list[dict[str, Any]]]] = {
     "auction_v0": auction_configs,
     "auction_v1": auction_configs,  # the same list: its default team applies where none is set
     "debate_v0": debate_configs,
+    "debate_v1": debate_configs,  # the same list: its defaults apply where none is set
 }
 
 
