@@ -6,6 +6,7 @@ allowed range; unknown keys are named with the list of allowed keys.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Any, TypeVar
@@ -94,4 +95,5 @@ def version_kwargs(defaults: dict[str, Any], kwargs: dict[str, Any]) -> dict[str
         drop.add("backend_kwargs")
     if kwargs.get("reward") is not None:
         drop.update(REWARD_SETTINGS)
-    return {**{k: v for k, v in defaults.items() if k not in drop}, **kwargs}
+    kept = {k: copy.deepcopy(v) for k, v in defaults.items() if k not in drop}  # never shared
+    return {**kept, **kwargs}

@@ -43,10 +43,11 @@ are not fitted (the preset keeps their neutral values): they are this version's 
 that a hot executor ignores the commitment and that a repetition penalty shortens answers.
 
 Only the simulated backend reads the herding parameters: when you name another backend
-(``backend="llama_cpp:..."``, an OpenAI-compatible server) without ``backend_kwargs``, the
-default ``backend_kwargs`` are dropped, and a ``reward`` object replaces the default reward
-weights (:func:`econ_env.envs.validation.version_kwargs`). Any debate_v0 behaviour is reachable
-from debate_v1 by config (``econ_env.debate_v1.V0_CONFIG`` undoes every default) and vice versa.
+(``backend="llamacpp:..."``, or ``"openai:URL"`` for an OpenAI-compatible server) without
+``backend_kwargs``, the default ``backend_kwargs`` are dropped, and a ``reward`` object
+replaces the default reward weights (:func:`econ_env.envs.validation.version_kwargs`). Any
+debate_v0 behaviour is reachable from debate_v1 by config (``econ_env.debate_v1.V0_CONFIG``
+undoes every default) and vice versa.
 
 ### Arguments
 

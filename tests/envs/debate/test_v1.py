@@ -76,6 +76,9 @@ def test_default_backend_kwargs_go_with_the_default_backend():
     assert env.unwrapped.config.reward_fn is mine and env.unwrapped.config.backend_kwargs == {}
     env.reset(seed=0)
     assert version_kwargs({}, {"budget": 5}) == {"budget": 5}
+    kw = version_kwargs(d, {})
+    kw["backend_kwargs"]["influence"] = 0.0  # a copy: the version's defaults stay as they are
+    assert d["backend_kwargs"]["influence"] == 0.9
 
 
 def test_bad_keyword_names_the_field_and_the_allowed_keys():
