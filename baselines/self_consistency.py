@@ -80,10 +80,13 @@ def describe(sc: Mapping[int, Metrics], learner: Metrics, name: str = "learner")
             more = " (spends more)" if m["generated_tokens"] > tokens else ""
             ret, gen = m["team_return"], m["generated_tokens"]
             shown.append(f"k={k} return {ret:.3f} @ {gen:,.0f}{more}")
-    side = "above" if learner["team_return"] > sc[at]["team_return"] else "not above"
+    ret = learner["team_return"]
+    side = f"above k={at}" if ret > sc[at]["team_return"] else f"not above k={at}"
+    if above is not None and ret > sc[at]["team_return"]:  # the next k spends more tokens
+        side += f" and above k={above}" if ret > sc[above]["team_return"] else f", not k={above}"
     line = (
         f"self-consistency at {name}'s {tokens:,.0f} generated tokens: {'; '.join(shown)}. "
-        f"{name}: return {learner['team_return']:.3f} ({side} k={at})"
+        f"{name}: return {ret:.3f} ({side})"
     )
     acc = interpolate(sc, tokens)
     if acc is not None:

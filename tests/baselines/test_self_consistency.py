@@ -51,7 +51,9 @@ def test_describe_says_which_side_the_learner_is_on():
     assert "k=2 return 0.800 @ 1,200; k=3 return 0.850 @ 1,800 (spends more)." in line
     assert "α: return 0.700 (not above k=2)" in line and "0.825 at the same tokens (above)" in line
     line = describe(POINTS, {"team_return": 0.81, "accuracy": 0.8, "generated_tokens": 1500})
-    assert "(above k=2)" in line and "not above" not in line and "(on or below)" in line
+    assert "(above k=2, not k=3)" in line and "not above" not in line and "(on or below)" in line
+    line = describe(POINTS, {"team_return": 0.86, "accuracy": 0.9, "generated_tokens": 1500})
+    assert "(above k=2 and above k=3)" in line  # even the next k, which spends more tokens
     line = describe(POINTS, {"team_return": 0.9, "accuracy": 0.9, "generated_tokens": 9000})
     assert "k=3 return 0.850 @ 1,800." in line and "same tokens" not in line  # past every k
 
