@@ -115,3 +115,16 @@ def test_the_same_rule_gains_nothing_at_v0_defaults():
     gap, se, best = _margin("debate_v0")
     print(f"debate_v0: rule - {best} = {gap:+.3f} ± {1.96 * se:.3f}")
     assert gap < 0.05
+
+
+def test_v1_on_a_real_model_keeps_its_defaults_but_not_the_simulator_parameters():
+    """SmolLM2-135M through transformers: the herding parameters are not passed to it, the rest
+    of v1's defaults (one expert's seat, TS-only reward, three rounds) apply."""
+    env = debate_v1.parallel_env(backend="hf:smollm2", max_answer_tokens=8, commitment_cap=8)
+    cfg = env.unwrapped.config
+    assert cfg.backend_kwargs == {} and (cfg.alpha_ts, cfg.max_rounds) == (1.0, 3)
+    obs, _ = env.reset(seed=0)
+    policy = econ_env.make_policy("neutral", env.unwrapped.env_spec, 0)
+    obs, rewards, *_ = env.step({a: policy.act(obs[a], a) for a in env.agents})
+    assert all(env.observation_space(a).contains(o) for a, o in obs.items())
+    assert all(np.isfinite(r) for r in rewards.values())
