@@ -119,22 +119,32 @@ _AUCTION_V0 = EnvInfo(
     vector_env="econ_env.vector.auction_env:VecAuctionEnv",
 )
 
-_AUCTION_V1 = replace(
-    _AUCTION_V0,
-    name="auction_v1",
-    env=_auction_v1.env,
-    raw_env=_auction_v1.raw_env,
-    parallel_env=_auction_v1.parallel_env,
-    spec=_auction_v1.env_spec,
-    doc_module=_auction_v1.__name__,
-    pettingzoo_id="econ_env/auction-v1",
-    gymnasium_id="econ_env/Auction-v1",
-    calibration_policy=None,  # calibration records auction_v0
-    calibration_config={},
-    bench=False,  # econ-bench-v0's suites name auction_v0 configs explicitly
-    defaults=_auction_v1.DEFAULTS,
-)
-"""auction_v1: auction_v0's entry with its own factories, ids, page and defaults."""
+
+def _version(base: EnvInfo, module: Any) -> EnvInfo:
+    """A later version of ``base``'s game (``auction_v1``, ``debate_v1``): the same config,
+    observation and prompts, with ``module``'s factories, page and defaults and ids derived from
+    its ``NAME``. Calibration records the first version, and benchmark suites name its configs
+    explicitly, so neither uses it."""
+    game, version = module.NAME.rsplit("_v", 1)
+    return replace(
+        base,
+        name=module.NAME,
+        env=module.env,
+        raw_env=module.raw_env,
+        parallel_env=module.parallel_env,
+        spec=module.env_spec,
+        doc_module=module.__name__,
+        pettingzoo_id=f"econ_env/{game}-v{version}",
+        gymnasium_id=f"econ_env/{game.capitalize()}-v{version}",
+        calibration_policy=None,
+        calibration_config={},
+        bench=False,
+        defaults=module.DEFAULTS,
+    )
+
+
+_AUCTION_V1 = _version(_AUCTION_V0, _auction_v1)
+"""auction_v1: auction_v0 with one expert among novices by default."""
 
 _DEBATE_V0 = EnvInfo(
     name="debate_v0",
@@ -162,22 +172,8 @@ _DEBATE_V0 = EnvInfo(
     vector_env="econ_env.vector.debate_env:VecDebateEnv",
 )
 
-_DEBATE_V1 = replace(
-    _DEBATE_V0,
-    name="debate_v1",
-    env=_debate_v1.env,
-    raw_env=_debate_v1.raw_env,
-    parallel_env=_debate_v1.parallel_env,
-    spec=_debate_v1.env_spec,
-    doc_module=_debate_v1.__name__,
-    pettingzoo_id="econ_env/debate-v1",
-    gymnasium_id="econ_env/Debate-v1",
-    calibration_policy=None,  # calibration records debate_v0
-    calibration_config={},
-    bench=False,  # econ-bench's suites name debate_v0 configs explicitly
-    defaults=_debate_v1.DEFAULTS,
-)
-"""debate_v1: debate_v0's entry with its own factories, ids, page and defaults."""
+_DEBATE_V1 = _version(_DEBATE_V0, _debate_v1)
+"""debate_v1: debate_v0 with regime ``expert_herding``'s defaults."""
 
 ENVS: dict[str, EnvInfo] = {
     info.name: info

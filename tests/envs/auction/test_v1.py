@@ -17,18 +17,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 
-def episode(env, seed: int) -> list:
-    """Observations and rewards of one truthful episode of a parallel env."""
-    policy = econ_env.make_policy("truthful", env.unwrapped.env_spec, 0)
-    obs, _ = env.reset(seed=seed)
-    out = [sorted((a, o.tolist()) for a, o in obs.items())]
-    while env.agents:
-        obs, rewards, *_ = env.step({a: policy.act(obs[a], a) for a in env.agents})
-        out.append(sorted((a, o.tolist(), rewards[a]) for a, o in obs.items()))
-    return out
-
-
-def test_v1_is_v0_with_one_expert_by_default():
+def test_v1_is_v0_with_one_expert_by_default(episode):
     v1 = auction_v1.parallel_env()
     assert v1.metadata["name"] == "auction_v1" and v1.unwrapped.config.team == "one_expert"
     assert v1.unwrapped.env_spec.env == "auction_v1"

@@ -20,18 +20,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 
-def episode(env, seed: int) -> list:
-    """Observations and rewards of one ``truthful`` episode of a parallel env."""
-    policy = econ_env.make_policy("truthful", env.unwrapped.env_spec, 0)
-    obs, _ = env.reset(seed=seed)
-    out = [sorted((a, o.tolist()) for a, o in obs.items())]
-    while env.agents:
-        obs, rewards, *_ = env.step({a: policy.act(obs[a], a) for a in env.agents})
-        out.append(sorted((a, o.tolist(), rewards[a]) for a, o in obs.items()))
-    return out
-
-
-def test_v1_is_v0_with_the_expert_herding_regime():
+def test_v1_is_v0_with_the_expert_herding_regime(episode):
     v1 = debate_v1.parallel_env()
     cfg = v1.unwrapped.config
     assert v1.metadata["name"] == "debate_v1" and v1.unwrapped.env_spec.env == "debate_v1"
