@@ -128,14 +128,17 @@ def git_sha(path: str | Path | None = None) -> str | None:
 
 
 def prompt_versions() -> list[str]:
-    """The prompt versions of every registered game, sorted."""
+    """The distinct prompt versions of the registered games, sorted.
+
+    Distinct, so that registering a new version of a game that keeps its prompts (auction_v1,
+    debate_v1) leaves the hash, and every submission made before it, valid."""
     from econ_env.registry import ENVS
 
-    return sorted(info.prompt_version for info in ENVS.values())
+    return sorted({info.prompt_version for info in ENVS.values()})
 
 
 def prompt_hash() -> str:
-    """sha256 hex of the sorted prompt versions joined by newlines."""
+    """sha256 hex of the sorted distinct prompt versions joined by newlines."""
     return hashlib.sha256("\n".join(prompt_versions()).encode()).hexdigest()
 
 

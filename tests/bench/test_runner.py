@@ -87,6 +87,23 @@ def test_run_suite_writes_three_files_that_pass_the_schemas(honest):
     assert meta["backend"]["name"] == "simulated"
 
 
+def test_a_new_version_of_a_game_that_keeps_its_prompts_keeps_the_prompt_hash(monkeypatch):
+    """Registering auction_v1/debate_v1 must not invalidate every submission made before."""
+    from dataclasses import replace
+
+    from econ_env import registry
+
+    before = (sub.prompt_versions(), sub.prompt_hash())
+    assert len(before[0]) == len(set(before[0]))
+    base = registry.ENVS["auction_v0"]
+    extra = {**registry.ENVS, "auction_v9": replace(base, name="auction_v9")}
+    monkeypatch.setattr(registry, "ENVS", extra)
+    assert (sub.prompt_versions(), sub.prompt_hash()) == before
+    changed = replace(base, name="auction_v9", prompt_version="auction-v9.0")
+    monkeypatch.setattr(registry, "ENVS", {**extra, "auction_v9": changed})
+    assert "auction-v9.0" in sub.prompt_versions() and sub.prompt_hash() != before[1]
+
+
 def test_traces_follow_suite_order_and_results_aggregate_them(honest):
     out, results = honest
     traces = _lines(out / sub.TRACES)

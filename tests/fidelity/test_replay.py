@@ -81,6 +81,8 @@ def test_the_shipped_preset_refits_from_its_shipped_traces() -> None:
     for name, value in shipped.to_dict().items():
         got = params.to_dict()[name]
         if isinstance(value, float):
-            assert got == pytest.approx(value, rel=1e-9, abs=1e-12), name
+            # L-BFGS-B stops at a relative tolerance of ~2e-9 on the loss; another CPU's BLAS
+            # moves its path in the 9th digit (CI measured 5e-9), so agree to 1e-6
+            assert got == pytest.approx(value, rel=1e-6, abs=1e-9), name
         else:
             assert got == value, name
