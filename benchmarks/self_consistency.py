@@ -15,6 +15,8 @@ learner's generated tokens.
 
     OMP_NUM_THREADS=1 python benchmarks/self_consistency.py                 # table + JSON
     OMP_NUM_THREADS=1 python benchmarks/self_consistency.py --regimes one_expert --episodes 100
+    OMP_NUM_THREADS=1 python benchmarks/self_consistency.py --regimes tiered --max-k 4 \
+        --episodes 2000 --reference docs/assets/reference_agents_tiered_discrete_2000.json
 
 The learners' numbers are read from the reference table's JSON files (later files win for a
 regime, and only when their config is the regime's current config), not retrained here.
@@ -119,7 +121,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from econ_env.regimes import regime_config
 
     regimes = args.regimes.split(",")
-    learners = learner_results(regimes, [ASSETS / f for f in REFERENCE_FILES])
+    files = args.reference or [ASSETS / f for f in REFERENCE_FILES]
+    learners = learner_results(regimes, [Path(f) for f in files])
     out: dict[str, Any] = {"episodes": args.episodes, "eval_seed": args.eval_seed, "regimes": {}}
     for regime in regimes:
         t0 = time.perf_counter()
@@ -170,7 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--episodes", type=int, default=500, help="text-env episodes per k")
     p.add_argument("--eval-seed", type=int, default=100_000, help="the reference table's seeds")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p.add_argument(
+        "--reference",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="reference_agents.py JSON files to read the learners from, oldest first "
+        "(default: the shipped table, REFERENCE_FILES)",
+    )
     args = p.parse_args(argv)
+    missing = [str(f) for f in args.reference or () if not f.is_file()]
+    if missing:
+        p.error(f"--reference: no such file: {', '.join(missing)}")
     out = run(args)
     if args.out is not None:
         args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -5,10 +5,15 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import self_consistency as sc  # noqa: E402
+from reference_agents import _jsonable  # noqa: E402
+
+from econ_env.regimes import regime_config  # noqa: E402
 
 
 def _point(tokens: float, acc: float, lo: float, hi: float) -> dict:
@@ -45,3 +50,21 @@ def test_tiny_run_writes_json_and_samples_buy_accuracy(tmp_path):
         "mappo",
         "mappo_discrete",
     }
+
+
+def test_reference_files_name_the_learners_and_a_missing_one_is_refused(tmp_path, capsys):
+    ref = tmp_path / "ref.json"
+    learner = {"team_return": 0.99, "ci": [0.98, 1.0], "generated_tokens": 2000,
+               "accuracy": 0.99, "episodes": 100}  # fmt: skip
+    config = _jsonable(regime_config("auction_v0", "default"))
+    ref.write_text(json.dumps({"default": {"config": config, "policies": {"mappo": learner}}}))
+    out = tmp_path / "sc.json"
+    argv = ["--regimes", "default", "--max-k", "2", "--episodes", "40", "--out", str(out)]
+    assert sc.main([*argv, "--reference", str(ref)]) == 0
+    result = json.loads(out.read_text())["regimes"]["default"]
+    assert result["learners_from"] == "ref.json"
+    assert [r["learner"] for r in result["comparison"]] == ["mappo"]
+    with pytest.raises(SystemExit) as exc:
+        sc.main([*argv, "--reference", str(tmp_path / "nope.json")])
+    assert exc.value.code == 2
+    assert "nope.json" in capsys.readouterr().err
