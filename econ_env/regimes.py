@@ -27,17 +27,17 @@ debate_v0:
 - ``default``: the env's defaults.
 - ``one_expert``: one expert executor among two novices.
 - ``asymmetric``: split facts across the three executors.
-- ``expert_herding`` (the defaults of ``debate_v1``, :mod:`econ_env.envs.debate.v1`, which
-  holds them): ``one_expert`` where following the commitment is herding: executors
-  adopt a commitment with probability 0.9 (no truth bias) unless their temperature is above
-  ``t_ref`` (``follow_temperature`` 5), temperature costs no accuracy, wrong answers scatter
-  (``distractor_skew`` 0.3), a repetition penalty shortens answers, and the reward is the
-  executor's correctness minus its tokens (α = (0, 1, 0), λ = 1); all 3 rounds are played
-  with answer-identity similarity. The expert should keep its own answer (high temperature)
-  while the novices stay conservative and follow: on the batched twin that per-seat belief
-  scores ~6.23 team return against ~5.87 for the best fixed belief
-  (``benchmarks/econ_regimes.py``). The ECON learner (``ECON_REGIME_SETTINGS``, 1200 episodes,
-  3 seeds) scores 6.24 ± 0.07 in the text env against 5.97 ± 0.09 for the best fixed belief
+- ``expert_herding`` (the defaults of ``debate_v1``, :mod:`econ_env.envs.debate.v1`, which holds
+  them, except ``max_rounds_truncates``, which stays debate_v0's): ``one_expert`` where following
+  the commitment is herding: executors adopt a commitment with probability 0.9 (no truth bias)
+  unless their temperature is above ``t_ref`` (``follow_temperature`` 5), temperature costs no
+  accuracy, wrong answers scatter (``distractor_skew`` 0.3), a repetition penalty shortens answers,
+  and the reward is the executor's correctness minus its tokens (α = (0, 1, 0), λ = 1); all 3 rounds
+  are played with answer-identity similarity. The expert should keep its own answer (high
+  temperature) while the novices stay conservative and follow: on the batched twin that per-seat
+  belief scores ~6.23 team return against ~5.87 for the best fixed belief
+  (``benchmarks/econ_regimes.py``). The ECON learner (``ECON_REGIME_SETTINGS``, 1200 episodes, 3
+  seeds) scores 6.24 ± 0.07 in the text env against 5.97 ± 0.09 for the best fixed belief
   (``benchmarks/econ_reference.py``; tested in ``tests/agents/test_econ_regime.py``).
 """
 
@@ -64,7 +64,12 @@ REGIMES: dict[str, dict[str, dict[str, Any]]] = {
         "default": {},
         "one_expert": dict(_EXPERT),
         "asymmetric": {"task": "split_facts"},
-        "expert_herding": copy.deepcopy(DEBATE_V1_DEFAULTS),
+        # debate_v1's defaults but its episode-end flag: a regime sets the game, not the API
+        "expert_herding": {
+            k: copy.deepcopy(v)
+            for k, v in DEBATE_V1_DEFAULTS.items()
+            if k != "max_rounds_truncates"
+        },
     },
 }
 """Config overrides of every named regime, by env name and regime name."""

@@ -42,6 +42,11 @@ class SingleAgentEnv(gymnasium.Env, EzPickle):
             ``"neutral"``, ...) or ``"module:Class"``, a factory ``(spec, seed) -> policy``, a
             policy object with ``act(obs, agent)``, or a mapping from agent name to any of
             those. ``None`` picks the env's default policy.
+        masks: with ``action_type="discrete"`` the learner's observation is a Dict with an int8
+            ``action_mask``; ``"keep"`` (default) passes it unchanged, ``"split"`` hands the
+            float32 vector only (``observation_space`` is its Box). Either way
+            :meth:`action_masks` returns the legal actions, which is what sb3-contrib's
+            ``MaskablePPO`` asks for.
 
     The env pickles (for async vector envs) when ``env_fn`` does: the registered ids use a
     module-level factory; a lambda does not pickle.
@@ -54,8 +59,9 @@ class SingleAgentEnv(gymnasium.Env, EzPickle):
         env_fn: Callable[[], Any],
         learner: str | None = None,
         others: PolicySpec | Mapping[str, PolicySpec] | None = None,
+        masks: str = "keep",
     ) -> None:
-        EzPickle.__init__(self, env_fn, learner, others)
+        EzPickle.__init__(self, env_fn, learner, others, masks)
         self.env = env_fn()
         base = self.env.unwrapped
         self.learner = learner if learner is not None else self.env.possible_agents[0]
@@ -65,6 +71,15 @@ class SingleAgentEnv(gymnasium.Env, EzPickle):
                 f"one of {self.env.possible_agents}"
             )
         self.observation_space = self.env.observation_space(self.learner)
+        self._masked = isinstance(self.observation_space, gymnasium.spaces.Dict)
+        if masks not in ("keep", "split"):
+            raise ValueError(f"masks={masks!r}: one of 'keep', 'split'")
+        if masks == "split" and not self._masked:
+            raise ValueError("masks='split' needs a masked observation (action_type='discrete')")
+        self._split = masks == "split"
+        if self._split:
+            self.observation_space = self.observation_space["observation"]
+        self._mask: np.ndarray | None = None
         self.action_space = self.env.action_space(self.learner)
         self.render_mode = base.render_mode
         self.metadata = {**self.metadata, "name": base.metadata["name"]}
@@ -106,8 +121,24 @@ class SingleAgentEnv(gymnasium.Env, EzPickle):
             env.step(None if term or trunc else self._others[agent].act(obs, agent))
         if self.learner in env.agents:
             obs, reward, term, trunc, info = env.last()
-            return obs, float(reward), bool(term), bool(trunc), dict(info)
+            return self._view(obs), float(reward), bool(term), bool(trunc), dict(info)
         raise RuntimeError(f"{self.learner} left the game without being told it ended")
+
+    def _view(self, obs: Any) -> Any:
+        if not self._masked:
+            return obs
+        self._mask = np.asarray(obs["action_mask"], dtype=bool)
+        return obs["observation"] if self._split else obs
+
+    def action_masks(self) -> np.ndarray:
+        """The learner's legal actions in its current observation (bool ``(n_actions,)``);
+        ``ValueError`` when its actions are not masked (``action_type="continuous"``)."""
+        if self._mask is None:
+            raise ValueError(
+                "action_masks(): the learner's actions are masked only with "
+                "action_type='discrete', after reset()"
+            )
+        return self._mask.copy()
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
@@ -137,9 +168,10 @@ def single_agent(
     env_fn: Callable[[], Any],
     learner: str | None = None,
     others: PolicySpec | Mapping[str, PolicySpec] | None = None,
+    masks: str = "keep",
 ) -> SingleAgentEnv:
     """The Gymnasium view of ``env_fn()``'s ``learner`` seat (see :class:`SingleAgentEnv`)."""
-    return SingleAgentEnv(env_fn, learner, others)
+    return SingleAgentEnv(env_fn, learner, others, masks)
 
 
 class EnvFactory:
@@ -155,10 +187,14 @@ class EnvFactory:
 
 
 def make_single_agent(
-    env_name: str, learner: str | None = None, others: PolicySpec | None = None, **config: Any
+    env_name: str,
+    learner: str | None = None,
+    others: PolicySpec | None = None,
+    masks: str = "keep",
+    **config: Any,
 ) -> SingleAgentEnv:
     """Entry point of the registered Gymnasium ids (``gymnasium.make("econ_env/Auction-v0")``)."""
-    return SingleAgentEnv(EnvFactory(env_name, config), learner, others)
+    return SingleAgentEnv(EnvFactory(env_name, config), learner, others, masks)
 
 
 def make_auction(

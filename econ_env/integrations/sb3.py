@@ -21,8 +21,9 @@ PettingZoo ``ParallelEnv`` into a vector env with one slot per agent, and
    picks an unaffordable bid. ``masks="keep"`` passes the Dict unchanged (``MultiInputPolicy``).
    Terminal observations in ``infos`` are converted the same way.
 
-Truncation (``max_rounds``) is the game's fixed horizon, not a time limit cutting a longer
-episode, so treating it as terminal (SuperSuit reports ``term or trunc`` as done) is correct.
+Reaching ``max_rounds`` is the game's own end (the answer is scored there), not a time limit
+cutting a longer episode: the v1 games flag it terminated, the v0 games truncated, and treating
+it as terminal, as SuperSuit does (it reports ``term or trunc`` as done), is correct for both.
 
 :class:`SB3Policy` wraps a trained model as ``act(obs, agent)`` for evaluation against the
 baselines.

@@ -385,7 +385,7 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
             credit = ok[:, None] if self.team else ok[:, None] & self.spoke_gold
             reward = reward + (ended[:, None] & credit).to(FLOAT)
             self.stop = torch.where(ended, code, self.stop)
-        return reward, code, code == _MAX_ROUNDS
+        return reward, code, (code == _MAX_ROUNDS) & cfg.max_rounds_truncates
 
     def _set_params(self, beliefs: torch.Tensor, active: torch.Tensor) -> None:
         temp, top_p, rep = belief_params(beliefs, self.config.beliefs)

@@ -397,4 +397,4 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         ok = (final >= 0) & t.correct[item, final.clamp(min=0)]
         self.correct = torch.where(ended, ok, self.correct)
         self.stop = torch.where(ended, code, self.stop)
-        return reward, code, code == _MAX_ROUNDS
+        return reward, code, (code == _MAX_ROUNDS) & cfg.max_rounds_truncates

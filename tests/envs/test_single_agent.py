@@ -190,3 +190,48 @@ def test_the_default_co_player_is_the_registry_default():
 def test_an_unknown_co_player_names_the_registered_policies():
     with pytest.raises(ValueError, match=r"unknown policy 'nope'.*truthful"):
         econ_env.single_agent(lambda: econ_env.make("auction_v0"), others="nope")
+
+
+@pytest.mark.parametrize("env_id", ["econ_env/Auction-v1", "econ_env/Debate-v0"])
+def test_action_masks_for_maskable_learners(env_id):
+    """``masks="split"`` hands the float32 vector and ``action_masks()`` the legal actions, the
+    same mask and vector ``masks="keep"`` puts in the Dict; the split env passes the checker."""
+    kw = {"action_type": "discrete", "budget": 700} | (
+        {"embedder": "hashed"} if "Debate" in env_id else {}
+    )
+    keep = gymnasium.make(env_id, **kw)
+    split = gymnasium.make(env_id, masks="split", **kw)
+    assert split.observation_space == keep.observation_space["observation"]
+    unmasked = {k: v for k, v in kw.items() if k != "budget"}  # the checker ignores masks
+    check_env(gymnasium.make(env_id, masks="split", **unmasked).unwrapped, skip_render_check=True)
+    seen_masked = False
+    obs_k, _ = keep.reset(seed=4)
+    obs_s, _ = split.reset(seed=4)
+    for _ in range(20):
+        assert np.array_equal(obs_s, obs_k["observation"]) and split.observation_space.contains(
+            obs_s
+        )
+        mask = split.unwrapped.action_masks()
+        assert mask.dtype == bool and np.array_equal(mask, obs_k["action_mask"].astype(bool))
+        assert np.array_equal(keep.unwrapped.action_masks(), mask)
+        seen_masked |= not mask.all()
+        action = int(np.flatnonzero(mask)[-1])  # the highest legal action: spends the budget
+        obs_k, _, term, trunc, _ = keep.step(action)
+        obs_s, _, term_s, trunc_s, _ = split.step(action)
+        assert (term, trunc) == (term_s, trunc_s)
+        if term or trunc:
+            obs_k, _ = keep.reset(seed=5)
+            obs_s, _ = split.reset(seed=5)
+    if "Auction" in env_id:
+        assert seen_masked  # a tight budget masks the bids it cannot pay
+
+
+def test_masks_option_errors():
+    with pytest.raises(ValueError, match="masks='split' needs a masked observation"):
+        gymnasium.make("econ_env/Auction-v0", masks="split")
+    with pytest.raises(ValueError, match=r"masks='nope': one of 'keep', 'split'"):
+        gymnasium.make("econ_env/Auction-v0", action_type="discrete", masks="nope")
+    env = gymnasium.make("econ_env/Auction-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action_type='discrete'"):
+        env.unwrapped.action_masks()

@@ -1,4 +1,5 @@
-"""The SB3 single-agent example really learns: PPO beats a random policy in the learner seat."""
+"""The SB3 single-agent example really learns: MaskablePPO in auction_v1's expert seat beats
+every fixed bidder in that seat on fixed evaluation seeds."""
 
 import importlib.util
 import sys
@@ -15,17 +16,18 @@ def load_example():
     return module
 
 
-def test_ppo_beats_random_and_is_printed_beside_every_fixed_bidder(capsys):
+def test_maskable_ppo_beats_every_fixed_bidder_in_the_expert_seat(capsys):
     example = load_example()
-    result = example.main(example.Args(total_timesteps=12_000, eval_episodes=1000, seed=0))
+    result = example.main(example.Args(eval_episodes=2000, seed=0))
     # fixed evaluation seeds: every policy faces the same questions and co-players
-    assert result["trained"] > result["random"] + 0.1
     comparison = result["comparison"]
     assert set(comparison["fixed"]) == set(example.FIXED)
     best = comparison["best_fixed"]
     assert comparison["fixed"][best][0] == max(m for m, _ in comparison["fixed"].values())
-    # measured: PPO 0.076 vs silent 0.040 (paired +0.036 ± 0.043): PPO learns to hold back
-    # (it does not lose to the best fixed bidder), but does not separate from it at λ = 3
-    assert best == "silent" and comparison["paired_difference"][0] > -0.05
+    # measured (seeds 0, 1, 2): 0.784 ± 0.017 vs round_robin 0.741 ± 0.017, paired +0.043:
+    # the expert speaks when it is outvoted, which no fixed bid in its seat does
+    assert best != "silent" and comparison["fixed"][best][0] > comparison["fixed"]["silent"][0]
+    mean, ci = comparison["paired_difference"]
+    assert mean - ci > 0.02 and comparison["wins"]
     out = capsys.readouterr().out
-    assert "<- best fixed" in out and f"PPO - {best} (paired, same seeds):" in out
+    assert "<- best fixed" in out and f"MaskablePPO - {best} (paired, same seeds):" in out

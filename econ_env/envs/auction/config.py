@@ -47,7 +47,7 @@ class AuctionConfig:
         budget: billed-token budget of one episode (> 0).
         round_cap: cap on the broadcast tokens of one round (the VCG knapsack capacity; it also
             bounds every other mechanism); ``None`` means only the remaining budget caps it.
-        max_rounds: rounds before truncation (>= 1).
+        max_rounds: rounds per episode (>= 1); the final answer is scored after the last one.
         max_draft_tokens: completion cap of every draft and revision (>= 1).
         action_type: ``continuous`` (``Box(-1, 1, (1 + belief_dim,))``) or ``discrete``
             (``Discrete(bid_levels)`` with level 0 = stay silent, and an action mask).
@@ -64,6 +64,11 @@ class AuctionConfig:
             ``last_speaker``'s draft, or the draft with the highest ``confidence``.
         stop_on_consensus: end the episode (terminated) as soon as every draft has the same
             answer; ``False`` plays every round up to ``max_rounds`` or the budget.
+        max_rounds_truncates: how an episode that reaches ``max_rounds`` is flagged: ``True``
+            (auction_v0) as truncated, ``False`` (auction_v1) as terminated. The final answer
+            is scored at that round and nothing follows it, so it is a true end of the game:
+            learners that bootstrap a value on truncation (SB3, Tianshou, TorchRL, CleanRL)
+            add a spurious ``γ·V(s_T)`` to the last reward when it is flagged truncated.
         task: task source name (see ``econ_env.tasks.list_tasks()``) or a TaskSource object.
         task_kwargs: keyword arguments for the task source.
         backend: backend name (``"simulated"``) or a Backend object.
@@ -109,6 +114,7 @@ class AuctionConfig:
     cost_weight: float = 1.0
     answer_rule: str = "majority"
     stop_on_consensus: bool = True
+    max_rounds_truncates: bool = True
     task: Any = "arithmetic"
     task_kwargs: dict[str, Any] = field(default_factory=dict)
     backend: Any = "simulated"
@@ -204,6 +210,7 @@ class AuctionConfig:
             f"None or one of {RENDER_MODES}",
         )
         need(isinstance(self.stop_on_consensus, bool), "stop_on_consensus", "True or False")
+        need(isinstance(self.max_rounds_truncates, bool), "max_rounds_truncates", "True or False")
         need(isinstance(self.info_text, bool), "info_text", "True or False")
         need(
             isinstance(self.tiers, tuple)

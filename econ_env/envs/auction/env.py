@@ -21,10 +21,11 @@ else's message revises its draft (one batched call; a sole winner keeps its draf
 win again before it has revised). The episode ends when every draft has the same answer
 (``consensus``), when the remaining budget cannot pay for any current draft's bid prompt and
 broadcast (``budget_exhausted``) — both are terminations — or after ``max_rounds`` rounds
-(truncation); the last round is not followed by a revision. The final answer is the majority of
-the final drafts (``answer_rule``) and is checked against the gold answer. With
-``mechanism="top_k"`` and ``top_k = n_agents`` everyone may speak every round: multi-agent
-debate.
+(a truncation in auction_v0, a termination with ``max_rounds_truncates=False``, auction_v1's
+default: the answer is scored there, so nothing should be bootstrapped); the last round is
+not followed by a revision. The final answer is the majority of the final drafts
+(``answer_rule``) and is checked against the gold answer. With ``mechanism="top_k"`` and
+``top_k = n_agents`` everyone may speak every round: multi-agent debate.
 
 Token accounting follows DALA: a bidder pays the prompt tokens of the call that produced its
 draft (once per draft); a winner also pays its message's completion tokens; silent bidders pay

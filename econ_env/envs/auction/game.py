@@ -256,7 +256,7 @@ class AuctionGame(AuctionSignals):
         elif cfg.stop_on_consensus and self.consensus():
             reason = "consensus"
         elif self.round >= cfg.max_rounds:
-            reason, truncated = "max_rounds", True
+            reason, truncated = "max_rounds", cfg.max_rounds_truncates
         elif not self.budget_left_for_a_message():  # the drafts are already revised
             reason = "budget_exhausted"
         if reason is not None:

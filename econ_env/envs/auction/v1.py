@@ -3,15 +3,20 @@
 | Import             | ``from econ_env import auction_v1``                      |
 |--------------------|----------------------------------------------------------|
 | Same game as       | ``auction_v0`` (rules, spaces, observation, rewards)     |
-| Default change     | ``team="one_expert"``                                    |
+| Default changes    | ``team="one_expert"``, ``max_rounds_truncates=False``    |
 | Parallel API       | Yes, native (``auction_v1.parallel_env``)                |
 | Registry ids       | ``econ_env/auction-v1``; single agent ``econ_env/Auction-v1`` |
 
-auction_v1 is auction_v0 with one default changed: the bidders are a **team with one expert
+auction_v1 is auction_v0 with two defaults changed. The bidders are a **team with one expert
 among novices** (``team="one_expert"``: ``bidder_{n-1}`` has logit skill 2.5, every other
-bidder −1.0; see :mod:`econ_env.core.team`). Every other default — 3 bidders, second price,
-budget 2048, λ = 1, 4 rounds, simulated backend, reasoning-gym arithmetic — and every rule,
-space, observation field, reward and stop rule are auction_v0's (read its page for them).
+bidder −1.0; see :mod:`econ_env.core.team`). And an episode that reaches ``max_rounds`` is
+flagged **terminated**, not truncated (``max_rounds_truncates=False``): the final answer is
+scored at that round and nothing follows, so it is the game's own end (the round fraction is
+in the observation), and a learner that bootstraps a value on truncation (SB3, Tianshou,
+TorchRL, CleanRL) would add a spurious ``γ·V(s_T)`` to its last reward. Every other default —
+3 bidders, second price, budget 2048, λ = 1, 4 rounds, simulated backend, reasoning-gym
+arithmetic — and every rule, space, observation field, reward and stop reason are
+auction_v0's (read its page for them).
 
 Why the change. At auction_v0's defaults the best policy is a constant: never bidding (a
 majority vote of three equally able drafts) returns 0.768 team return, every fixed policy that
@@ -22,14 +27,14 @@ drafts disagree, the novices should listen. Measured on the batched twin (4,096 
 ``python benchmarks/regime_map.py``): best fixed policy ``silent`` 0.569, the rule "only the
 expert bids, and only while the drafts disagree" 0.739 (+0.17); α-REINFORCE and MAPPO learn it
 (docs/guides/regimes.md has the table, with 95% CIs over 3 training seeds, evaluated in this
-text env). ``team=None`` gives auction_v0's equal bidders back; any auction_v0 behaviour is
-reachable from auction_v1 by config and vice versa.
+text env). ``team=None, max_rounds_truncates=True`` gives auction_v0 back; any auction_v0
+behaviour is reachable from auction_v1 by config and vice versa.
 
 ### Arguments
 
 Every keyword argument of auction_v0 (:class:`~econ_env.envs.auction.config.AuctionConfig`);
-``team`` defaults to ``"one_expert"``. A config object passed as ``config=`` is used as given
-(its own ``team``).
+``team`` defaults to ``"one_expert"`` and ``max_rounds_truncates`` to ``False``. A config
+object passed as ``config=`` is used as given (its own ``team`` and flag).
 
 ### Observation
 
@@ -49,7 +54,9 @@ over the rounds as billed); ``individual`` mode is the quasi-linear utility.
 
 ### Version History
 
-- v1, econ-env 0.2.0 (unreleased): auction_v0 with ``team="one_expert"`` by default (issue 14).
+- v1, econ-env 0.2.0 (unreleased): auction_v0 with ``team="one_expert"`` by default (issue
+  14); an episode that reaches ``max_rounds`` is terminated, not truncated
+  (``max_rounds_truncates=False``; issue 14, before 0.2.0 was released).
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ __all__ = [
 ]
 
 NAME = "auction_v1"
-DEFAULTS: dict[str, Any] = {"team": "one_expert"}
+DEFAULTS: dict[str, Any] = {"team": "one_expert", "max_rounds_truncates": False}
 """auction_v1's config overrides of auction_v0's defaults."""
 
 

@@ -51,11 +51,16 @@ class DebateConfig:
             (``Discrete(len(presets))`` preset beliefs with an int8 action mask).
         presets: discrete presets as ``(name, temperature-dimension value)`` pairs.
         budget: billed-token budget of one episode (> 0).
-        max_rounds: BNE iterations before truncation (>= 1).
+        max_rounds: BNE iterations per episode (>= 1); the final answer is scored after the last.
         epsilon: stop when the joint belief change ``‖B_t − B_{t−1}‖`` (Frobenius norm over
             executors × belief_dim) falls below it (>= 0; 0 disables the rule).
         early_stop: apply the convergence rules (converged, belief_converged, oscillation);
             ``False`` plays every round up to ``max_rounds`` or the budget.
+        max_rounds_truncates: how an episode that reaches ``max_rounds`` is flagged: ``True``
+            (debate_v0) as truncated, ``False`` (debate_v1) as terminated. The final answer is
+            scored at that round and nothing follows it, so it is a true end of the game:
+            learners that bootstrap a value on truncation add a spurious ``γ·V(s_T)`` to the
+            last reward when it is flagged truncated.
         strategy_soft_limit: the token length the coordinator is asked to keep its strategy to.
         strategy_cap: hard cap on strategy tokens (longer output is cut and the cut recorded).
         commitment_cap: hard cap on commitment tokens.
@@ -92,6 +97,7 @@ class DebateConfig:
     max_rounds: int = 4
     epsilon: float = 0.05
     early_stop: bool = True
+    max_rounds_truncates: bool = True
     strategy_soft_limit: int = 50
     strategy_cap: int = 70
     commitment_cap: int = 50
@@ -159,6 +165,7 @@ class DebateConfig:
         )
         need(is_real(self.epsilon) and self.epsilon >= 0, "epsilon", "a float >= 0")
         need(isinstance(self.early_stop, bool), "early_stop", "True or False")
+        need(isinstance(self.max_rounds_truncates, bool), "max_rounds_truncates", "True or False")
         need(
             is_int(self.strategy_cap) and 1 <= self.strategy_cap <= MAX_TOKENS,
             "strategy_cap",

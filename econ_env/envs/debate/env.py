@@ -26,7 +26,9 @@ each group and a global coordinator commits from the local commitments.
 The episode ends when the commitment's answer repeats (``converged``), the joint belief change
 falls below ``epsilon`` (``belief_converged``), the commitment oscillates A → B → A
 (``oscillation``), a round would overdraw the token budget (``budget_exhausted``; the round is
-refused before it is charged) — all terminations — or after ``max_rounds`` rounds (truncation).
+refused before it is charged) — all terminations — or after ``max_rounds`` rounds (a
+truncation in debate_v0, a termination with ``max_rounds_truncates=False``, debate_v1's default:
+the answer is scored there, so nothing should be bootstrapped).
 ``infos[agent]["stop_code"]`` says which (``econ_env.envs.observe.STOP_REASONS``; the name is
 ``env.unwrapped.text_info(agent)["stop_reason"]``). The final answer is the last commitment. A
 budget too small for the coordinator's strategy ends the episode at reset (``budget_exhausted``,

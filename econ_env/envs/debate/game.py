@@ -152,7 +152,8 @@ class DebateGame:
             dtype=np.float64,
         )
         reason = self.stop_reason
-        return RoundOutcome(rewards, reason, reason == "max_rounds")
+        truncated = reason == "max_rounds" and self.config.max_rounds_truncates
+        return RoundOutcome(rewards, reason, truncated)
 
     def settle(self, beliefs: np.ndarray, rng: np.random.Generator) -> RoundRecord | None:
         """Play one round with the executors' beliefs (n × belief_dim, in [-1, 1]).

@@ -8,7 +8,8 @@
 | Registry ids       | ``econ_env/debate-v1``; single agent ``econ_env/Debate-v1``   |
 
 debate_v1 is debate_v0 with the defaults of the named regime ``expert_herding`` (the same
-config as ``econ_env.regimes.regime_config("debate_v0", "expert_herding")``); every rule,
+config as ``econ_env.regimes.regime_config("debate_v0", "expert_herding")``, and the
+episode-end flag below); every rule,
 space, observation field and stop rule is debate_v0's (read its page for them). The defaults
 it changes:
 
@@ -17,7 +18,11 @@ it changes:
 - the reward is the executor's correctness minus its tokens: ``alpha_al=0``, ``alpha_ts=1``,
   ``alpha_cc=0`` (``cost_weight`` λ = 1, as in debate_v0); since the agreement terms weigh
   nothing, ``embedder="answer"`` (answer identity, no sentence-embedding model to load);
-- every round is played: ``max_rounds=3``, ``early_stop=False``;
+- every round is played: ``max_rounds=3``, ``early_stop=False``; the episode that reaches
+  ``max_rounds`` is flagged **terminated**, not truncated (``max_rounds_truncates=False``): the
+  final answer is scored there and nothing follows, so a learner that bootstraps a value on
+  truncation (SB3, Tianshou, TorchRL, CleanRL) would add a spurious ``γ·V(s_T)`` to the last
+  reward of every episode;
 - the simulated executors **herd**: they adopt the coordinator's commitment with probability
   ``influence`` 0.9 whether it is right or not (``truth_bias`` 0), unless their temperature
   is above ``t_ref`` (each unit of temperature above it multiplies that probability by
@@ -71,7 +76,8 @@ and λ = 1: an executor earns 1 for a correct answer and pays its tokens over th
 ### Version History
 
 - v1, econ-env 0.2.0 (unreleased): debate_v0 with regime ``expert_herding``'s defaults
-  (issue 14).
+  (issue 14); an episode that reaches ``max_rounds`` is terminated, not truncated
+  (``max_rounds_truncates=False``; issue 14, before 0.2.0 was released).
 """
 
 from __future__ import annotations
@@ -103,6 +109,7 @@ DEFAULTS: dict[str, Any] = {
     "team": "one_expert",
     "max_rounds": 3,
     "early_stop": False,
+    "max_rounds_truncates": False,
     "embedder": "answer",
     "alpha_al": 0.0,
     "alpha_ts": 1.0,

@@ -21,7 +21,8 @@ Checked after the reset and after every step (:class:`EpisodeChecker`):
   ``infos[agent]`` token totals (``billed_tokens``, ``generated_tokens``,
   ``remaining_budget``) equal to the ledger; rounds <= ``max_rounds``; terminations and
   truncations consistent (every agent ends together, truncated iff the stop reason is
-  ``max_rounds``, ``agents`` empty after the last step, a step after the end returns nothing);
+  ``max_rounds`` and the config's ``max_rounds_truncates`` is set, ``agents`` empty after the
+  last step, a step after the end returns nothing);
   no exception from an action drawn from the space.
 - the info contract (:data:`INFO_CONTRACT`, :func:`check_info_contract`, kept apart so it can
   follow the infos' design): every ``infos[agent]`` value numeric (int, float, bool, numpy

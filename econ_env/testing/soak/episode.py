@@ -207,7 +207,7 @@ class EpisodeChecker:
                 self._add("agents_after_end", f"agents {env.agents} after the last step")
             if stop is None:
                 self._add("stop_reason", "episode ended without a stop reason")
-            elif trunc != (stop == "max_rounds"):
+            elif trunc != (stop == "max_rounds" and _game(env).config.max_rounds_truncates):
                 self._add("stop_reason", f"truncated={trunc} with stop reason {stop!r}")
         else:
             if list(env.agents) != list(acting):
