@@ -9,6 +9,9 @@ learners train on the batched twin (:mod:`econ_env.vector`):
 - ``mappo``: the vectorised MAPPO with a centralised critic of ``examples/train_dala_vec.py``
   (continuous bids; ``--mappo-action discrete`` trains it on the discrete bid levels instead,
   reported as ``mappo_discrete``);
+- ``tianshou_mappo`` (with ``--tianshou-updates N``): the Tianshou MAPPO of
+  ``econ_env_agents.dala.mappo`` trained on the **text** env with discrete bids, the settings of
+  ``examples/train_dala_tianshou.py`` (256 episodes per update from 16 envs, lr 1e-3);
 
 then the trained policies and every fixed baseline (silent = majority vote of the drafts,
 truthful, always = everyone speaks, round_robin, random) play the **text** env
@@ -180,7 +183,12 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
             act = make_policy(name, spec, args.eval_seed).act
             res[name] = summarise([text_rows(config, act, args.text_episodes, args.eval_seed)])
         mappo = mappo_name(args.mappo_action)
-        learners: dict[str, list[np.ndarray]] = {"alpha": [], "alpha_choose": [], mappo: []}
+        learners: dict[str, list[np.ndarray]] = {
+            "alpha": [],
+            "alpha_choose": [],
+            mappo: [],
+            "tianshou_mappo": [],
+        }
         for seed in args.seeds:
             if args.alpha_updates:
                 agent = train_alpha(config, seed, args.alpha_updates, args.num_envs)
@@ -205,6 +213,12 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
                 act = load_example().text_actor(actor, torch.device("cpu"))
                 played = {**config, "action_type": args.mappo_action}  # as trained
                 learners[mappo].append(text_rows(played, act, args.text_episodes, args.eval_seed))
+            if args.tianshou_updates:
+                played = {**config, "action_type": "discrete"}
+                agent = train_tianshou_mappo(played, seed, args.tianshou_updates)
+                learners["tianshou_mappo"].append(
+                    text_rows(played, agent.act, args.text_episodes, args.eval_seed)
+                )
         best = max(fixed, key=lambda b: res[b]["team_return"])
         for name, runs in learners.items():
             if runs:
@@ -222,6 +236,18 @@ def table(args: argparse.Namespace) -> dict[str, Any]:
         }
         print_regime(regime, out[regime], args)
     return out
+
+
+def train_tianshou_mappo(config: dict[str, Any], seed: int, updates: int) -> Any:
+    """The Tianshou MAPPO (``econ_env_agents.dala.mappo``) trained on the text env ``config``
+    (discrete bids) with the settings of ``examples/train_dala_tianshou.py``."""
+    from econ_env import auction_v0
+    from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
+
+    cfg = MAPPOConfig(updates=updates, episodes_per_update=256, n_envs=16, lr=1e-3, seed=seed,
+                      device="cpu")  # fmt: skip
+    agent, _ = train_mappo(lambda: auction_v0.env(**config), cfg)
+    return agent
 
 
 def mappo_name(action: str) -> str:
@@ -434,6 +460,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="MAPPO updates (default: 60, 150 for asymmetric; 0 skips MAPPO)",
+    )
+    p.add_argument(
+        "--tianshou-updates",
+        type=int,
+        default=0,
+        help="train the Tianshou MAPPO on the text env for this many updates (0 skips it)",
     )
     p.add_argument("--num-envs", type=int, default=1024)
     p.add_argument("--sweep", choices=("lambda", "budget"), default=None)

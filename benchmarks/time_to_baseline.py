@@ -8,7 +8,8 @@ random), each evaluated on fixed seeds in the env it trains on:
   ``--num-envs`` auctions per step on ``--device``), evaluated every update on one batched reset
   of ``--eval-envs`` envs with a fixed seed, baselines played the same way;
 - ``Tianshou MAPPO``: ``econ_env_agents.dala.mappo.train_mappo`` (Tianshou 2.0.1, the text AEC
-  env, the settings of ``examples/train_dala_tianshou.py``), evaluated every
+  env, continuous bids, 48 episodes per update from 4 envs, γ = λ = 1: the settings
+  ``examples/train_dala_tianshou.py`` had before it moved to discrete bids), evaluated every
   ``--tianshou-eval-every`` updates on ``--text-episodes`` fixed-seed episodes of the text env,
   baselines played the same way (``econ_env.bench.evaluate``).
 

@@ -70,6 +70,10 @@ class Args:
     generated tokens"""
     device: str = "cpu"
     """torch device of the batched env and of PPO (cpu, cuda or auto)"""
+    max_rounds_truncates: bool = True
+    """flag an episode that reaches max_rounds truncated while training (the named regimes' and
+    the v0 games' flag; SB3 then bootstraps a value after the scored answer); false: terminated,
+    as in the v1 games (on one_expert it then needs about twice the steps, docs)"""
 
 
 FIXED = ("silent", "truthful", "always", "round_robin", "random")
@@ -90,6 +94,7 @@ def env_config(args: Args) -> dict[str, Any]:
     if args.maskable and args.game != "auction":
         raise ValueError("--maskable needs --game auction (the debate's actions are beliefs)")
     config = regime_config(f"{args.game}_v0", args.regime or DEFAULT_REGIME[args.game])
+    config["max_rounds_truncates"] = args.max_rounds_truncates  # the flag only; same game
     if args.maskable:
         config["action_type"] = "discrete"
     return config

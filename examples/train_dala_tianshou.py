@@ -1,29 +1,36 @@
-"""Train a DALA bidder on auction_v0's text env: α-REINFORCE, or MAPPO through Tianshou.
+"""Train a DALA bidder on auction_v0's text env: MAPPO through Tianshou, or α-REINFORCE.
 
-    python examples/train_dala_tianshou.py --updates 40 --regime one_expert   # α-REINFORCE
-    python examples/train_dala_tianshou.py --agent mappo --updates 40 --device auto
+    python examples/train_dala_tianshou.py                       # MAPPO, discrete bids, ~2 min
+    python examples/train_dala_tianshou.py --device auto         # the same on CUDA when present
+    python examples/train_dala_tianshou.py --agent alpha         # α-REINFORCE, ~1 min
 
 A shared bid actor and a centralised value-density critic (``econ_env_agents.dala.mappo``) learn by
 PPO through Tianshou 2.0.1's algorithm classes, Collector and buffers, over the adapter
 ``econ_env.integrations.tianshou.TianshouAECEnv`` (per-agent reward credit, dead steps, global
-state, action clipping). The env uses the seeded ``simulated`` backend. Every ``--eval-every``
-updates the deterministic policy plays the fixed evaluation seeds and the script prints
+state, action masks, action clipping). The env uses the seeded ``simulated`` backend. The bids
+are discrete by default (``--action-type discrete``: the env's ``action_type="discrete"``, a
+masked categorical over silence and the bid levels); ``--action-type continuous`` is the
+Gaussian bid of the first version. Every ``--eval-every`` updates the deterministic policy
+plays the fixed evaluation seeds and the script prints
 accuracy, team return and tokens (billed / generated) next to the **best fixed baseline** on the
 same seeds (every fixed bidder — silent, truthful, always, round_robin, random — is evaluated
 first, and the table at the end puts the learner beside all of them, and beside
 self-consistency at its generated tokens: silent bidders with ``draft_samples = k``, the k
 around the learner's tokens, ``econ_env_baselines.self_consistency``); TensorBoard scalars go to
 ``runs/<run-name>`` and safetensors checkpoints to ``<run-dir>/checkpoints``. ``--agent alpha``
-trains DALA's α-REINFORCE bidder (``econ_env_agents.dala.alpha``; the default, ~1 min).
+trains DALA's α-REINFORCE bidder (``econ_env_agents.dala.alpha``, continuous bids; ~1 min).
+``--updates`` and ``--episodes-per-update`` default to each agent's own (0 = the agent's
+default: MAPPO 60 × 256 episodes, α 40 × 48).
 
-Measured (seed 0, 100 evaluation episodes, ``one_expert``): α-REINFORCE 0.723 team return vs
-the best fixed bidder (silent) 0.670 after 40 updates of 48 episodes, but **not** above
-self-consistency at its 1,573 generated tokens (k = 2 samples per bidder: 0.740 at 1,311
-tokens; k = 3: 0.810 at 1,961), which bills nothing; by accuracy at the same generated tokens α
-is above it (0.830 vs 0.768, interpolated between k = 2 and 3); the Tianshou MAPPO (``--agent
-mappo``) does **not** learn to stay silent in 40 updates on the text env (0.267 at lr 1e-2, 0.207
-at 3e-3: every bidder ends up bidding). The MAPPO that wins there trains on the batched env:
-``examples/train_dala_vec.py`` (docs/guides/regimes.md).
+Measured on ``one_expert`` (the defaults; 500 evaluation seeds from 10,000; table in
+docs/guides/tianshou.md): the discrete MAPPO returns 0.795, 0.758 and 0.722 with training seeds
+0, 1 and 2 against the best fixed bidder, silence, at 0.582 (truthful 0.428), speaking in 112 to
+274 billed tokens per episode. Against self-consistency at its generated tokens: seeds 0 and 1
+spend fewer than k = 2 (0.706 at 1,290) and return more; seed 2 spends 1,516, between k = 2 and
+k = 3 (0.784 at 1,927), above the one and below the other.
+α-REINFORCE (seed 0) returns 0.730. The continuous Tianshou MAPPO does **not** learn to stay
+silent in 40 updates of 48 episodes (0.267 at lr 1e-2, 0.207 at 3e-3: every bidder ends up
+bidding); the batched-env MAPPO is ``examples/train_dala_vec.py`` (docs/guides/regimes.md).
 
 The env is a named regime of :mod:`econ_env.regimes` (``--regime``, default ``one_expert``: one
 expert among two novices, auction_v1's defaults), where listening to the expert pays and the
@@ -50,19 +57,31 @@ from econ_env.regimes import regime_config
 from econ_env_agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
 from econ_env_baselines.self_consistency import at_matched_tokens, describe
 
+FIXED = ("silent", "truthful", "always", "round_robin", "random")
+"""The fixed bidders the learner is compared with (econ_env_baselines.auction)."""
+
+AGENT_DEFAULTS: dict[str, dict[str, object]] = {
+    "mappo": {"action_type": "discrete", "updates": 60, "episodes_per_update": 256},
+    "alpha": {"action_type": "continuous", "updates": 40, "episodes_per_update": 48},
+}
+"""What ``--action-type``, ``--updates`` and ``--episodes-per-update`` mean when left empty / 0."""
+
 
 @dataclass(frozen=True)
 class Args:
-    agent: str = "alpha"
-    """which DALA agent to train: ``alpha`` (α-REINFORCE) or ``mappo`` (value-density critic)"""
-    updates: int = 40
-    """PPO updates (each collects ``episodes_per_update`` episodes, then learns)"""
-    episodes_per_update: int = 48
-    """complete episodes collected per update"""
-    n_envs: int = 4
-    """envs collected in parallel"""
-    lr: float = 1e-2
-    """Adam learning rate"""
+    agent: str = "mappo"
+    """which DALA agent to train: ``mappo`` (Tianshou, value-density critic) or ``alpha``"""
+    action_type: str = ""
+    """bids: ``discrete`` (masked categorical over bid levels; MAPPO only) or ``continuous``
+    (empty: MAPPO discrete, α continuous)"""
+    updates: int = 0
+    """updates, each collects ``episodes_per_update`` episodes then learns (0: MAPPO 60, α 40)"""
+    episodes_per_update: int = 0
+    """complete episodes collected per update (0: MAPPO 256, α 48)"""
+    n_envs: int = 16
+    """envs collected in parallel (MAPPO)"""
+    lr: float = 1e-3
+    """Adam learning rate (MAPPO)"""
     regime: str = "one_expert"
     """named auction_v0 config (econ_env.regimes: default, one_expert, asymmetric, ...)"""
     cost_weight: float = 1.0
@@ -73,7 +92,7 @@ class Args:
     """auction mechanism of auction_v0"""
     eval_every: int = 10
     """evaluate every this many updates (and after the last one)"""
-    eval_episodes: int = 100
+    eval_episodes: int = 500
     """episodes per evaluation, seeds ``eval_seed .. eval_seed + eval_episodes - 1``"""
     eval_seed: int = 10_000
     """first fixed evaluation seed (disjoint from training seeds)"""
@@ -91,6 +110,16 @@ class Args:
     def __post_init__(self) -> None:
         if self.agent not in ("mappo", "alpha"):
             raise ValueError(f"agent must be 'mappo' or 'alpha', got {self.agent!r}")
+        if self.action_type not in ("", "discrete", "continuous"):
+            raise ValueError(
+                f"action_type must be 'discrete' or 'continuous', got {self.action_type!r}"
+            )
+        if self.agent == "alpha" and self.action_type == "discrete":
+            raise ValueError("action_type 'discrete' is MAPPO's; α-REINFORCE bids continuously")
+        defaults = AGENT_DEFAULTS[self.agent]
+        for name in ("action_type", "updates", "episodes_per_update"):
+            if not getattr(self, name):  # frozen dataclass: fill the agent's defaults once
+                object.__setattr__(self, name, defaults[name])
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
         for name in ("updates", "episodes_per_update", "n_envs", "eval_every", "eval_episodes"):
@@ -120,13 +149,19 @@ def main(argv: list[str] | None = None) -> int:
         mechanism=args.mechanism,
     )
 
-    def env_fn():
+    learner_kw = {**env_kw, "action_type": args.action_type}
+
+    def env_fn():  # the fixed bidders' env: the regime as named (continuous bids)
         return auction_v0.env(**env_kw)
+
+    def learner_env_fn():  # the learner's: the same games, with its action type
+        return auction_v0.env(**learner_kw)
 
     results: dict[str, object] = {}
 
     def run_eval(policy_fn, label: str, step: int) -> None:
-        r = evaluate(env_fn, policy_fn, name=label, episodes=args.eval_episodes,
+        play_fn = env_fn if label in FIXED else learner_env_fn
+        r = evaluate(play_fn, policy_fn, name=label, episodes=args.eval_episodes,
                      seed=args.eval_seed, progress=False)  # fmt: skip
         results[label] = r
         best = max(FIXED, key=lambda b: results[b].mean_return) if FIXED[-1] in results else None
@@ -153,8 +188,6 @@ def main(argv: list[str] | None = None) -> int:
         episodes_per_update=args.episodes_per_update,
         n_envs=args.n_envs,
         lr=args.lr,
-        gamma=1.0,
-        gae_lambda=1.0,
         seed=args.seed,
         device=args.device,
     )
@@ -172,17 +205,13 @@ def main(argv: list[str] | None = None) -> int:
             path = agent.save(ckpt_dir / f"mappo_{update + 1:05d}.safetensors")
             tqdm.write(f"checkpoint {path}")
 
-    agent, _ = train_mappo(env_fn, cfg, callback=on_update)
+    agent, _ = train_mappo(learner_env_fn, cfg, callback=on_update)
     bar.close()
     agent.save(ckpt_dir / "mappo_final.safetensors")
     writer.close()
     _print_table(results, args, env_kw)
     print(f"done: TensorBoard logs and checkpoints in {run}")
     return 0
-
-
-FIXED = ("silent", "truthful", "always", "round_robin", "random")
-"""The fixed bidders the learner is compared with (econ_env_baselines.auction)."""
 
 
 def _print_table(results: dict, args: Args, env_kw: dict) -> None:

@@ -3,8 +3,9 @@
 - :mod:`econ_env_agents.dala.alpha`: the repo-style agent, bid = α·û/L̂ with one α per agent tuned by
   REINFORCE with a moving-average baseline (``AlphaAgent``, ``train_alpha``).
 - :mod:`econ_env_agents.dala.mappo`: the paper-style agent, a shared bid/belief actor with a
-  centralised value-density critic trained by MAPPO through Tianshou (``DalaMAPPOAgent``,
-  ``train_mappo``).
+  centralised value-density critic trained by MAPPO through Tianshou, on continuous or discrete
+  bids (``DalaMAPPOAgent``, ``train_mappo``); its Tianshou PPO subclass is
+  :mod:`econ_env_agents.dala.ppo`.
 """
 
 from typing import Any

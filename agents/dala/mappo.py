@@ -2,20 +2,16 @@
 trained by MAPPO on auction_v0 through Tianshou 2.0.1.
 
 MAPPO here is parameter sharing: one actor (own observation + agent-id embedding) acts for
-every bidder, and one centralised critic reads the global state ``env.state()`` plus the agent
-id (:mod:`econ_env_agents.dala.networks`). Training uses Tianshou's PPO algorithm class,
-Collector and replay buffer over :class:`econ_env.integrations.tianshou.TianshouAECEnv`;
-:class:`DalaMAPPO` subclasses PPO only where a turn-based multi-agent game needs it:
+every bidder — a Gaussian over the bid for ``action_type="continuous"``, a masked categorical
+over silence and the bid levels of every tier for ``action_type="discrete"`` — and one
+centralised critic reads the global state ``env.state()`` plus the agent id
+(:mod:`econ_env_agents.dala.networks`). Training uses Tianshou's PPO algorithm class, Collector
+and replay buffer over :class:`econ_env.integrations.tianshou.TianshouAECEnv`;
+:class:`~econ_env_agents.dala.ppo.DalaMAPPO` (in :mod:`econ_env_agents.dala.ppo`) subclasses
+PPO only where a turn-based multi-agent game needs it.
 
-- ``_preprocess_batch`` chains each agent's own transitions
-  (:func:`econ_env.integrations.tianshou.chain_agent_transitions`): every action gets the
-  reward its round settled, its successor is the agent's own next turn, and GAE runs along
-  that chain (upstream's GAE would chain the interleaved transitions of all agents); dead steps
-  are dropped;
-- ``_update_with_batch`` is PPO's clipped loss with minibatches shuffled by an owned
-  ``np.random.Generator``.
-
-All sampling uses owned generators (:class:`econ_env_agents.dala.networks.SeededNormal`);
+All sampling uses owned generators (:class:`~econ_env_agents.dala.networks.SeededNormal`,
+:class:`~econ_env_agents.dala.networks.SeededCategorical`);
 weights are initialised from ``config.seed`` inside ``torch.random.fork_rng``. Checkpoints are
 safetensors (:func:`econ_env_agents.common.save_checkpoint`). A trained agent is rebuilt for
 evaluation from a checkpoint (:meth:`DalaMAPPOAgent.load`) or sized from the env's public
@@ -34,25 +30,30 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from tianshou.algorithm import PPO
 from tianshou.algorithm.algorithm_base import policy_within_training_step
-from tianshou.algorithm.modelfree.a2c import A2CTrainingStats
 from tianshou.algorithm.modelfree.reinforce import ProbabilisticActorPolicy
 from tianshou.algorithm.optim import AdamOptimizerFactory
-from tianshou.data import Collector, SequenceSummaryStats, VectorReplayBuffer, to_torch_as
+from tianshou.data import Collector, VectorReplayBuffer
 from tianshou.env import DummyVectorEnv
 
 from econ_env.core.layout import Layout
 from econ_env.core.spec import EnvSpec
 from econ_env.envs.auction.observation import ObsLayout
-from econ_env.integrations.tianshou import TianshouAECEnv, chain_agent_transitions
+from econ_env.integrations.tianshou import TianshouAECEnv
 from econ_env_agents.common import (
     load_checkpoint,
     resolve_device,
     save_checkpoint,
     seeded_generator,
 )
-from econ_env_agents.dala.networks import DalaActor, SeededNormal, ValueDensityCritic
+from econ_env_agents.dala.networks import (
+    DalaActor,
+    DalaCategoricalActor,
+    SeededCategorical,
+    SeededNormal,
+    ValueDensityCritic,
+)
+from econ_env_agents.dala.ppo import DalaMAPPO
 
 __all__ = ["DalaMAPPO", "DalaMAPPOAgent", "MAPPOConfig", "train_mappo"]
 
@@ -106,87 +107,6 @@ class MAPPOConfig:
             )
 
 
-class DalaMAPPO(PPO):
-    """Tianshou PPO with per-agent chaining of turn-based transitions (module docstring)."""
-
-    def __init__(self, *, rng: np.random.Generator, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.rng = rng
-
-    def _values(self, obs: Any) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(obs), self.max_batchsize):
-                out.append(self.critic(obs[start : start + self.max_batchsize]).flatten())
-        return torch.cat(out).cpu().numpy().astype(np.float64)
-
-    def _preprocess_batch(self, batch: Any, buffer: Any, indices: np.ndarray) -> Any:
-        agent = np.asarray(batch.obs.agent_index, dtype=np.int64)
-        offsets = np.asarray(getattr(buffer, "_offset", [0]))
-        sub = np.searchsorted(offsets, indices, side="right") - 1
-        starts = np.concatenate([[True], sub[1:] != sub[:-1]])
-        chain = chain_agent_transitions(
-            agent,
-            np.asarray(batch.obs.alive) > 0.5,
-            np.asarray(batch.rew)[np.arange(len(agent)), agent],
-            np.logical_or(batch.terminated, batch.truncated),
-            new_sequence=starts,
-        )
-        v = self._values(batch.obs)
-        adv = np.zeros(len(agent))
-        for t in np.flatnonzero(chain["valid"])[::-1]:
-            nxt, last = chain["next"][t], chain["last"][t]
-            boot = 0.0 if last else v[nxt]
-            follow = 0.0 if last else adv[nxt]
-            delta = chain["reward"][t] + self.gamma * boot - v[t]
-            adv[t] = delta + self.gamma * self.gae_lambda * follow
-        keep = np.flatnonzero(chain["valid"])
-        out = batch[keep]
-        device = next(self.critic.parameters()).device
-        out.v_s = torch.as_tensor(v[keep], dtype=torch.float32, device=device)
-        out.adv = to_torch_as(adv[keep], out.v_s)
-        out.returns = out.adv + out.v_s
-        out.act = to_torch_as(out.act, out.v_s)
-        with torch.no_grad():
-            out.logp_old = self.policy(out).dist.log_prob(out.act).flatten()
-        return out
-
-    def _update_with_batch(self, batch: Any, batch_size: int | None, repeat: int) -> Any:
-        losses, clip_losses, vf_losses, ent_losses = [], [], [], []
-        n = len(batch)
-        size = batch_size or n
-        steps = 0
-        for _ in range(repeat):
-            perm = self.rng.permutation(n)
-            for start in range(0, n, size):
-                mb = batch[perm[start : start + size]]
-                dist = self.policy(mb).dist
-                adv = mb.adv
-                if self.advantage_normalization and len(adv) > 1:
-                    adv = (adv - adv.mean()) / (adv.std() + self._eps)
-                ratio = (dist.log_prob(mb.act).flatten() - mb.logp_old).exp()
-                surr = torch.min(
-                    ratio * adv, ratio.clamp(1 - self.eps_clip, 1 + self.eps_clip) * adv
-                )
-                clip_loss = -surr.mean()
-                vf_loss = (mb.returns - self.critic(mb.obs).flatten()).pow(2).mean()
-                ent = dist.entropy().mean()
-                loss = clip_loss + self.vf_coef * vf_loss - self.ent_coef * ent
-                self.optim.step(loss)
-                steps += 1
-                losses.append(loss.item())
-                clip_losses.append(clip_loss.item())
-                vf_losses.append(vf_loss.item())
-                ent_losses.append(ent.item())
-        return A2CTrainingStats(
-            loss=SequenceSummaryStats.from_sequence(losses),
-            actor_loss=SequenceSummaryStats.from_sequence(clip_losses),
-            vf_loss=SequenceSummaryStats.from_sequence(vf_losses),
-            ent_loss=SequenceSummaryStats.from_sequence(ent_losses),
-            gradient_steps=steps,
-        )
-
-
 class DalaMAPPOAgent:
     """The trained bidder: ``act(obs[, agent])`` for evaluation, safetensors save/load.
 
@@ -201,16 +121,27 @@ class DalaMAPPOAgent:
             self.layout = Layout.from_dict(meta["layout"])
         else:
             self.layout = ObsLayout(int(meta["n_agents"]))
+        self.discrete = bool(meta.get("discrete", False))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # weight init only; sampling uses self.generator
-            self.actor = DalaActor(
-                meta["obs_dim"],
-                meta["act_dim"],
-                meta["n_agents"],
-                meta["hidden"],
-                meta["embed_dim"],
-                meta["init_log_std"],
-            ).to(self.device)
+            self.actor: DalaActor | DalaCategoricalActor
+            if self.discrete:
+                self.actor = DalaCategoricalActor(
+                    meta["obs_dim"],
+                    meta["act_dim"],
+                    meta["n_agents"],
+                    meta["hidden"],
+                    meta["embed_dim"],
+                ).to(self.device)
+            else:
+                self.actor = DalaActor(
+                    meta["obs_dim"],
+                    meta["act_dim"],
+                    meta["n_agents"],
+                    meta["hidden"],
+                    meta["embed_dim"],
+                    meta["init_log_std"],
+                ).to(self.device)
             self.critic = ValueDensityCritic(
                 meta["state_dim"], meta["n_agents"], meta["hidden"], meta["embed_dim"]
             ).to(self.device)
@@ -219,22 +150,33 @@ class DalaMAPPOAgent:
     @classmethod
     def from_spec(cls, spec: EnvSpec, config: MAPPOConfig | None = None) -> DalaMAPPOAgent:
         """A fresh agent sized for the env ``spec`` describes (``econ_env.env_spec("auction_v0",
-        ...)`` or ``env.unwrapped.env_spec``; continuous actions): no env object is needed."""
+        ...)`` or ``env.unwrapped.env_spec``): a Gaussian actor for continuous actions, a masked
+        categorical one for discrete actions. No env object is needed."""
         if not isinstance(spec, EnvSpec):
             raise TypeError(f"from_spec needs an econ_env.EnvSpec, got {type(spec).__name__}")
         cfg = config or MAPPOConfig()
-        act = spec.action_space
-        if not isinstance(act, spaces.Box) or not isinstance(spec.observation_space, spaces.Box):
-            raise ValueError("DalaMAPPOAgent needs action_type='continuous' (a Box action space)")
+        act, obs_space = spec.action_space, spec.observation_space
+        discrete = isinstance(act, spaces.Discrete)
+        if discrete and isinstance(obs_space, spaces.Dict) and "observation" in obs_space.spaces:
+            obs_space = obs_space["observation"]
+        if not isinstance(act, spaces.Box | spaces.Discrete) or not isinstance(
+            obs_space, spaces.Box
+        ):
+            raise ValueError(
+                "DalaMAPPOAgent needs a Box or Discrete action space and a Box observation "
+                f"(or a Dict with 'observation' and 'action_mask'); {spec.env} has "
+                f"{act} and {spec.observation_space}"
+            )
         missing = [f for f in ("draft_length", "agent_id") if f not in spec.layout.names]
         if missing or "max_draft_tokens" not in spec.config:
             raise ValueError(f"DalaMAPPOAgent plays auction_v0; {spec.env} lacks {missing}")
         meta = {
             "agents": list(spec.agents),
             "n_agents": spec.n_agents,
-            "obs_dim": int(spec.observation_space.shape[0]),
+            "obs_dim": int(obs_space.shape[0]),
             "state_dim": int(spec.state_space.shape[0]),
-            "act_dim": int(act.shape[0]),
+            "act_dim": int(act.n) if discrete else int(act.shape[0]),
+            "discrete": discrete,
             "hidden": cfg.hidden,
             "embed_dim": cfg.embed_dim,
             "init_log_std": cfg.init_log_std,
@@ -245,7 +187,7 @@ class DalaMAPPOAgent:
 
     @classmethod
     def from_env(cls, env: Any, config: MAPPOConfig | None = None) -> DalaMAPPOAgent:
-        """A fresh agent sized for ``env`` (an auction_v0 env with continuous actions):
+        """A fresh agent sized for ``env`` (an auction_v0 env):
         :meth:`from_spec` of ``env.unwrapped.env_spec``."""
         return cls.from_spec(env.unwrapped.env_spec, config)
 
@@ -257,13 +199,25 @@ class DalaMAPPOAgent:
             raise ValueError(f"unknown agent {agent!r}; this agent knows {self.meta['agents']}")
         return self.meta["agents"].index(agent)
 
-    def act(self, obs: Any, agent: str | None = None) -> np.ndarray:
-        """Deterministic action (the actor's mean, clipped to [-1, 1]) for one observation."""
+    def act(self, obs: Any, agent: str | None = None) -> np.ndarray | int:
+        """Deterministic action for one observation: the actor's mean clipped to [-1, 1]
+        (continuous), or the most likely action the observation's ``action_mask`` allows
+        (discrete; an observation without a mask allows every action)."""
         vec = np.asarray(obs["observation"] if isinstance(obs, dict) else obs, dtype=np.float32)
         if vec.shape != (self.meta["obs_dim"],):
             raise ValueError(f"obs must have shape ({self.meta['obs_dim']},), got {vec.shape}")
+        index = [self.agent_index(vec, agent)]
         with torch.no_grad():
-            mu = self.actor.mean(vec[None], [self.agent_index(vec, agent)])
+            if isinstance(self.actor, DalaCategoricalActor):
+                mask = obs.get("action_mask") if isinstance(obs, dict) else None
+                if mask is not None and np.shape(mask) != (self.meta["act_dim"],):
+                    raise ValueError(
+                        f"action_mask must have shape ({self.meta['act_dim']},), "
+                        f"got {np.shape(mask)}"
+                    )
+                m = None if mask is None else np.asarray(mask)[None]
+                return int(self.actor.logits(vec[None], index, m)[0].argmax())
+            mu = self.actor.mean(vec[None], index)
         return np.clip(mu[0].cpu().numpy(), -1.0, 1.0).astype(np.float32)
 
     def evaluate(self, state: np.ndarray, obs: np.ndarray, agent: str | None = None) -> dict:
@@ -278,9 +232,15 @@ class DalaMAPPOAgent:
     def make_algorithm(self, env: TianshouAECEnv, cfg: MAPPOConfig) -> DalaMAPPO:
         """Tianshou's PPO (as :class:`DalaMAPPO`) around this agent's networks."""
         gen = self.generator
+
+        def dist_fn(out: Any) -> torch.distributions.Distribution:
+            if self.discrete:
+                return SeededCategorical(out, gen)
+            return torch.distributions.Independent(SeededNormal(*out, gen), 1)
+
         policy = ProbabilisticActorPolicy(
             actor=self.actor,
-            dist_fn=lambda ls: torch.distributions.Independent(SeededNormal(*ls, gen), 1),
+            dist_fn=dist_fn,
             action_space=env.action_space,
             action_scaling=False,
             action_bound_method=None,

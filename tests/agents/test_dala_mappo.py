@@ -16,6 +16,7 @@ import econ_env
 from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
 from econ_env_agents.dala import DalaMAPPOAgent, MAPPOConfig, train_mappo
+from econ_env_agents.dala.networks import SeededCategorical
 
 torch.set_num_threads(1)
 
@@ -38,9 +39,57 @@ def test_config_rejects_bad_values(field, value):
         MAPPOConfig(**{field: value})
 
 
-def test_discrete_env_is_rejected():
-    with pytest.raises(ValueError, match="continuous"):
-        DalaMAPPOAgent.from_env(auction_v0.env(action_type="discrete"))
+def test_discrete_env_gets_a_masked_categorical_actor():
+    env = auction_v0.env(action_type="discrete", bid_levels=5)
+    agent = DalaMAPPOAgent.from_env(env, MAPPOConfig(device="cpu"))
+    assert agent.discrete and agent.meta["act_dim"] == 5
+    assert agent.meta == DalaMAPPOAgent.from_spec(env.unwrapped.env_spec).meta
+    env.reset(seed=0)
+    obs = env.observe("bidder_0")
+    assert agent.meta["obs_dim"] == obs["observation"].shape[0]
+    a = agent.act(obs, "bidder_0")
+    assert isinstance(a, int) and env.action_space("bidder_0").contains(a)
+    assert a == agent.act(obs)  # the agent-id one-hot names the bidder
+    # the greedy action respects the mask: with every bid masked, silence is all that is left
+    only_silence = {**obs, "action_mask": np.array([1, 0, 0, 0, 0], dtype=np.int8)}
+    assert agent.act(only_silence, "bidder_0") == 0
+    # and with silence masked it never picks silence, whatever the logits
+    no_silence = {**obs, "action_mask": np.array([0, 1, 1, 1, 1], dtype=np.int8)}
+    assert agent.act(no_silence, "bidder_0") != 0
+    with pytest.raises(ValueError, match="action_mask"):
+        agent.act({**obs, "action_mask": np.ones(3, dtype=np.int8)}, "bidder_0")
+
+
+def test_seeded_categorical_draws_from_its_own_generator():
+    logits = torch.tensor([[0.0, 1.0, -1.0e9], [2.0, 0.0, 0.0]])
+    draws = [
+        SeededCategorical(logits, torch.Generator().manual_seed(7)).sample((500,)) for _ in range(2)
+    ]
+    assert torch.equal(draws[0], draws[1]) and draws[0].shape == (500, 2)
+    assert not (draws[0][:, 0] == 2).any()  # a masked action is never drawn
+    share = (draws[0][:, 1] == 0).float().mean().item()  # p = e^2 / (e^2 + 2) = 0.787
+    assert 0.72 < share < 0.85
+    torch.manual_seed(0)
+    before = torch.rand(1)
+    torch.manual_seed(0)
+    SeededCategorical(logits, torch.Generator().manual_seed(7)).sample()
+    assert torch.equal(torch.rand(1), before)  # the global RNG is untouched
+
+
+def test_discrete_checkpoint_round_trip_and_seeded_training(tmp_path):
+    env_fn = lambda: auction_v0.env(action_type="discrete")  # noqa: E731
+    cfg = MAPPOConfig(updates=2, episodes_per_update=6, n_envs=2, seed=4, device="cpu")
+    a, ha = train_mappo(env_fn, cfg)
+    b, hb = train_mappo(env_fn, cfg)
+    assert ha == hb and len(ha) == 2
+    for x, y in zip(a.actor.state_dict().values(), b.actor.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+    loaded = DalaMAPPOAgent.load(a.save(tmp_path / "d.safetensors"), device="cpu")
+    assert loaded.discrete
+    env = env_fn()
+    env.reset(seed=1)
+    for name in env.possible_agents:
+        assert a.act(env.observe(name), name) == loaded.act(env.observe(name), name)
 
 
 def test_from_spec_sizes_the_agent_like_from_env_without_an_env():
@@ -52,8 +101,6 @@ def test_from_spec_sizes_the_agent_like_from_env_without_an_env():
     assert a.meta["state_dim"] == spec.state_space.shape[0] and a.meta["act_dim"] == 3
     for x, y in zip(a.actor.state_dict().values(), b.actor.state_dict().values(), strict=True):
         assert torch.equal(x, y)
-    with pytest.raises(ValueError, match="continuous"):
-        DalaMAPPOAgent.from_spec(econ_env.env_spec("auction_v0", action_type="discrete"))
     with pytest.raises(TypeError, match="EnvSpec"):
         DalaMAPPOAgent.from_spec(auction_v0.env())
 

@@ -5,6 +5,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from econ_env.regimes import regime_config
@@ -28,7 +29,8 @@ def test_default_run_beats_the_best_fixed_bidder_in_the_text_env(capsys):
     example = load_example()
     args = example.parse_args(["--eval-episodes", "300", "--self-consistency", "false"])
     assert args.game == "auction" and args.total_timesteps == 200_000
-    assert example.env_config(args) == regime_config("auction_v0", "one_expert")
+    one_expert = regime_config("auction_v0", "one_expert")
+    assert example.env_config(args) == {**one_expert, "max_rounds_truncates": True}
     result = example.main(args)
     comparison = result["comparison"]
     assert set(comparison["fixed"]) == set(example.FIXED)
@@ -49,6 +51,26 @@ def test_maskable_variant_and_self_consistency_run_end_to_end(capsys):
     sc = result["self_consistency"]
     assert sc["1"]["billed_tokens"] == 0 and len(sc) >= 1
     assert "self-consistency at shared MaskablePPO's" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag", ["true", "false"])
+def test_the_round_limit_flag_reaches_the_batched_env_it_trains_on(flag):
+    from econ_env.integrations.sb3_batched import make_batched_sb3_env
+
+    example = load_example()
+    config = example.env_config(example.parse_args(["--max-rounds-truncates", flag, *TINY]))
+    assert config["max_rounds_truncates"] is (flag == "true")
+    venv = make_batched_sb3_env("auction_v0", 4, seed=0, **config)
+    venv.reset()
+    quiet = np.full((venv.num_envs, *venv.action_space.shape), -1.0, dtype=np.float32)
+    ended = []
+    for _ in range(50):  # every bidder silent: only the round limit ends an episode
+        _, _, dones, infos = venv.step(quiet)
+        ended += [i for i, d in zip(infos, dones, strict=True) if d]
+        if ended:
+            break
+    assert ended
+    assert all(i["TimeLimit.truncated"] is (flag == "true") for i in ended)
 
 
 def test_debate_variant_is_compared_with_every_fixed_belief():

@@ -25,11 +25,12 @@ def _load():
     return module
 
 
-def test_tiny_run(tmp_path, capsys):
+@pytest.mark.parametrize("action_type", ["discrete", "continuous"])
+def test_tiny_run(tmp_path, capsys, action_type):
     script = _load()
     argv = ["--agent", "mappo", "--updates", "2", "--episodes-per-update", "6", "--n-envs", "2",
             "--eval-every", "1", "--eval-episodes", "5", "--device", "cpu", "--run-dir",
-            str(tmp_path), "--run-name", "tiny"]  # fmt: skip
+            str(tmp_path), "--run-name", "tiny", "--action-type", action_type]  # fmt: skip
     assert script.main(argv) == 0
     out = capsys.readouterr().out
     for fixed in script.FIXED:  # every fixed bidder first, on the same seeds
@@ -44,14 +45,24 @@ def test_tiny_run(tmp_path, capsys):
     assert [p.name for p in ckpts] == [
         "mappo_00001.safetensors", "mappo_00002.safetensors", "mappo_final.safetensors"
     ]  # fmt: skip
-    DalaMAPPOAgent.load(ckpts[-1], device="cpu")
+    agent = DalaMAPPOAgent.load(ckpts[-1], device="cpu")
+    assert agent.discrete == (action_type == "discrete")
 
 
-def test_default_alpha_run_prints_the_learner_beside_the_best_fixed_bidder(tmp_path, capsys):
+def test_defaults_are_the_discrete_mappo_on_one_expert_and_each_agent_has_its_own():
     script = _load()
-    assert script.Args().agent == "alpha" and script.Args().regime == "one_expert"
-    argv = ["--updates", "2", "--episodes-per-update", "8", "--eval-episodes", "5",
-            "--run-dir", str(tmp_path), "--run-name", "tinyalpha"]  # fmt: skip
+    args = script.Args()
+    assert (args.agent, args.action_type, args.regime) == ("mappo", "discrete", "one_expert")
+    assert (args.updates, args.episodes_per_update) == (60, 256)
+    alpha = script.parse_args(["--agent", "alpha"])
+    assert (alpha.action_type, alpha.updates, alpha.episodes_per_update) == ("continuous", 40, 48)
+    assert script.parse_args(["--updates", "7"]).updates == 7  # an explicit value wins
+
+
+def test_alpha_run_prints_the_learner_beside_the_best_fixed_bidder(tmp_path, capsys):
+    script = _load()
+    argv = ["--agent", "alpha", "--updates", "2", "--episodes-per-update", "8", "--eval-episodes",
+            "5", "--run-dir", str(tmp_path), "--run-name", "tinyalpha"]  # fmt: skip
     assert script.main(argv) == 0
     out = capsys.readouterr().out
     assert "regime one_expert" in out and "  alpha " in out and "<- best fixed" in out
@@ -67,3 +78,7 @@ def test_args_are_documented_and_validated():
         script.parse_args(["--device", "tpu"])
     with pytest.raises(ValueError, match="agent"):
         script.parse_args(["--agent", "qmix"])
+    with pytest.raises(ValueError, match="action_type"):
+        script.parse_args(["--action-type", "binary"])
+    with pytest.raises(ValueError, match="action_type 'discrete' is MAPPO's"):
+        script.parse_args(["--agent", "alpha", "--action-type", "discrete"])

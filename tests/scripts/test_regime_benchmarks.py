@@ -59,18 +59,24 @@ def test_reference_table_trains_alpha_and_compares_in_the_text_env(tmp_path, cap
     assert "WINS" in capsys.readouterr().out or not alpha["wins"]
 
 
-def test_reference_table_trains_discrete_mappo_under_its_own_name(tmp_path, monkeypatch):
-    """``--mappo-action discrete`` trains the example's MAPPO on bid levels, plays it in a text
-    env with discrete bids (the fixed policies in the regime's own) and reports it as
-    ``mappo_discrete``; ``--alpha-updates 0`` skips α-REINFORCE."""
-    played = []
+@pytest.fixture
+def played(monkeypatch):
+    """The action type of the text env each policy of the reference table is played in."""
+    types = []
     text_rows = reference_agents.text_rows
 
     def recording(config, act, episodes, seed):
-        played.append(config.get("action_type", "continuous"))
+        types.append(config.get("action_type", "continuous"))
         return text_rows(config, act, episodes, seed)
 
     monkeypatch.setattr(reference_agents, "text_rows", recording)
+    return types
+
+
+def test_reference_table_trains_discrete_mappo_under_its_own_name(tmp_path, monkeypatch, played):
+    """``--mappo-action discrete`` trains the example's MAPPO on bid levels, plays it in a text
+    env with discrete bids (the fixed policies in the regime's own) and reports it as
+    ``mappo_discrete``; ``--alpha-updates 0`` skips α-REINFORCE."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the MAPPO runs write
@@ -88,6 +94,20 @@ def test_reference_table_trains_discrete_mappo_under_its_own_name(tmp_path, monk
     assert actor.discrete
     with pytest.raises(ValueError, match="mappo-action"):
         reference_agents.mappo_name("beliefs")
+
+
+def test_reference_table_trains_the_tianshou_mappo_on_the_text_env(tmp_path, played):
+    """``--tianshou-updates N`` adds ``tianshou_mappo``: the Tianshou MAPPO trained on the text
+    env with discrete bids and played there with them."""
+    js = tmp_path / "ts.json"
+    argv = ["--regimes", "one_expert", "--seeds", "0", "--text-episodes", "20",
+            "--alpha-updates", "0", "--mappo-updates", "0", "--tianshou-updates", "1",
+            "--out", str(js)]  # fmt: skip
+    assert reference_agents.main(argv) == 0
+    r = json.loads(js.read_text())["one_expert"]["policies"]
+    assert set(r) == {*reference_agents.FIXED, "tianshou_mappo"}
+    assert r["tianshou_mappo"]["episodes"] == 20 and "wins" in r["tianshou_mappo"]
+    assert played == ["continuous"] * len(reference_agents.FIXED) + ["discrete"]
 
 
 def test_sweep_plays_discrete_mappo_with_its_tiers(tmp_path):
