@@ -8,8 +8,9 @@ random), each evaluated on fixed seeds in the env it trains on:
   ``--num-envs`` auctions per step on ``--device``), evaluated every update on one batched reset
   of ``--eval-envs`` envs with a fixed seed, baselines played the same way;
 - ``Tianshou MAPPO``: ``econ_env_agents.dala.mappo.train_mappo`` (Tianshou 2.0.1, the text AEC
-  env, continuous bids, 48 episodes per update from 4 envs, γ = λ = 1: the settings
-  ``examples/train_dala_tianshou.py`` had before it moved to discrete bids), evaluated every
+  env; continuous bids: 48 episodes per update from 4 envs, γ = λ = 1, the settings
+  ``examples/train_dala_tianshou.py`` had then; discrete bids: its settings now, 256 episodes
+  from 16 envs, lr 1e-3, γ = 0.99, GAE λ = 0.95), evaluated every
   ``--tianshou-eval-every`` updates on ``--text-episodes`` fixed-seed episodes of the text env,
   baselines played the same way (``econ_env.bench.evaluate``).
 
@@ -26,6 +27,10 @@ bidder per episode) for Tianshou.
 
     OMP_NUM_THREADS=1 python benchmarks/time_to_baseline.py --config expert [--cap 300]
         [--seeds 0,1,2] [--device cpu] [--margin 0.0] [--skip-tianshou]
+        [--action-type continuous|discrete]
+
+``--action-type`` sets both trainers' bids (continuous by default: the first documented
+timings); the fixed baselines always play the continuous env, on the same seeds.
 
 ``--config default`` is auction_v0's defaults, where silence is the best fixed policy and (issue
 14) no learner is known to beat it: expect ``not reached`` there.
@@ -66,7 +71,7 @@ def run_vec(ex: Any, opts: argparse.Namespace, seed: int, run_dir: str) -> dict[
     """Train the vec MAPPO until it beats the best fixed baseline (or the cap)."""
     args = ex.Args(
         preset=opts.config,
-        action_type="continuous",  # the bids the documented timings were measured with
+        action_type=opts.action_type,  # continuous: the bids of the first documented timings
         num_envs=opts.num_envs,
         num_steps=opts.num_steps,
         updates=10**6,
@@ -130,23 +135,27 @@ def run_tianshou(ex: Any, opts: argparse.Namespace, seed: int) -> dict[str, Any]
     from econ_env.auction_v0 import env_spec
     from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
 
-    config = dict(ex.PRESETS[opts.config], action_type="continuous")
+    fixed = dict(ex.PRESETS[opts.config], action_type="continuous")  # the fixed bidders' env
+    config = dict(fixed, action_type=opts.action_type)  # the learner's
 
     def env_fn() -> Any:
         return auction_v0.env(**config)
 
-    def score(act: Any) -> dict[str, float]:
-        return ex.evaluate_text(config, act, opts.text_episodes, opts.eval_seed)
+    def score(act: Any, played: dict[str, Any] = config) -> dict[str, float]:
+        return ex.evaluate_text(played, act, opts.text_episodes, opts.eval_seed)
 
-    spec = env_spec(**config)
-    baselines = {b: score(make_policy(b, spec, opts.eval_seed).act) for b in ex.BASELINES}
+    spec = env_spec(**fixed)
+    baselines = {b: score(make_policy(b, spec, opts.eval_seed).act, fixed) for b in ex.BASELINES}
     best = max(baselines, key=lambda b: baselines[b]["team_return"])
     base = baselines[best]
-    cfg = MAPPOConfig(
-        updates=10**6, episodes_per_update=48, n_envs=4, lr=opts.tianshou_lr, gamma=1.0,
-        gae_lambda=1.0,
-        seed=seed, device="cpu" if opts.device == "cpu" else "auto",
-    )  # fmt: skip
+    device = "cpu" if opts.device == "cpu" else "auto"
+    if opts.action_type == "discrete":  # examples/train_dala_tianshou.py's defaults
+        cfg = MAPPOConfig(updates=10**6, episodes_per_update=256, n_envs=16,
+                          lr=opts.tianshou_lr or 1e-3, seed=seed, device=device)  # fmt: skip
+    else:  # the example's settings when the continuous timings were measured
+        cfg = MAPPOConfig(updates=10**6, episodes_per_update=48, n_envs=4,
+                          lr=opts.tianshou_lr or 1e-2, gamma=1.0, gae_lambda=1.0, seed=seed,
+                          device=device)  # fmt: skip
     clock = {"train": 0.0, "mark": time.perf_counter(), "start": time.perf_counter()}
     out: dict[str, Any] = {"reached": None, "update": 0, "steps": 0, "return": float("nan")}
 
@@ -205,8 +214,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tianshou-eval-every", type=int, default=2, help="updates between evals")
     p.add_argument("--margin", type=float, default=0.0,
                    help="the learner must beat the best baseline's team return + this")  # fmt: skip
-    p.add_argument("--tianshou-lr", type=float, default=1e-2,
-                   help="Tianshou MAPPO learning rate (default: the example's)")  # fmt: skip
+    p.add_argument(
+        "--tianshou-lr",
+        type=float,
+        default=None,
+        help="Tianshou MAPPO learning rate (default: 1e-2 continuous, 1e-3 discrete)",
+    )
+    p.add_argument(
+        "--action-type",
+        choices=("continuous", "discrete"),
+        default="continuous",
+        help="both trainers' bids (continuous: the documented first timings)",
+    )
     p.add_argument("--skip-tianshou", action="store_true", help="run the vec MAPPO only")
     opts = p.parse_args(argv)
 

@@ -142,3 +142,34 @@ def test_time_to_baseline_benchmark_smoke(capsys):
     out = capsys.readouterr().out
     assert "median time to baseline: vec MAPPO" in out
     assert "vec MAPPO          0" in out
+
+
+def test_time_to_baseline_races_both_trainers_on_discrete_bids(capsys, monkeypatch):
+    """``--action-type discrete``: the vec MAPPO and the Tianshou MAPPO both train discrete bids
+    (the Tianshou one with examples/train_dala_tianshou.py's settings); the fixed bidders play
+    the continuous env."""
+    spec = importlib.util.spec_from_file_location(
+        "time_to_baseline", ROOT / "benchmarks" / "time_to_baseline.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    ex = bench.load_example()
+    played = []
+    evaluate_text = ex.evaluate_text
+
+    def recording(config, act, episodes, seed):
+        played.append(config.get("action_type", "continuous"))
+        return evaluate_text(config, act, episodes, seed)
+
+    monkeypatch.setattr(ex, "evaluate_text", recording)
+    argv = ["--config", "one_expert", "--action-type", "discrete", "--cap", "2", "--num-envs",
+            "64", "--num-steps", "4", "--eval-envs", "256", "--text-episodes", "3",
+            "--tianshou-eval-every", "1"]  # fmt: skip
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "vec MAPPO          0" in out and "Tianshou MAPPO     0" in out
+    assert "Tianshou MAPPO" in out.split("median time to baseline:")[1]
+    # Tianshou's baselines in the continuous env, its learner in the discrete one
+    n = len(ex.BASELINES)
+    tianshou = played[-(n + 1) :]
+    assert tianshou == ["continuous"] * n + ["discrete"]
