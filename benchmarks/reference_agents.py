@@ -242,10 +242,9 @@ def train_tianshou_mappo(config: dict[str, Any], seed: int, updates: int) -> Any
     """The Tianshou MAPPO (``econ_env_agents.dala.mappo``) trained on the text env ``config``
     (discrete bids) with the settings of ``examples/train_dala_tianshou.py``."""
     from econ_env import auction_v0
-    from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
+    from econ_env_agents.dala.mappo import TEXT_ENV_SETTINGS, MAPPOConfig, train_mappo
 
-    cfg = MAPPOConfig(updates=updates, episodes_per_update=256, n_envs=16, lr=1e-3, seed=seed,
-                      device="cpu")  # fmt: skip
+    cfg = MAPPOConfig(**{**TEXT_ENV_SETTINGS, "updates": updates}, seed=seed, device="cpu")
     agent, _ = train_mappo(lambda: auction_v0.env(**config), cfg)
     return agent
 

@@ -133,7 +133,7 @@ def run_tianshou(ex: Any, opts: argparse.Namespace, seed: int) -> dict[str, Any]
     """Train the Tianshou MAPPO on the text env until it beats the best fixed baseline."""
     from econ_env import auction_v0, make_policy
     from econ_env.auction_v0 import env_spec
-    from econ_env_agents.dala.mappo import MAPPOConfig, train_mappo
+    from econ_env_agents.dala.mappo import TEXT_ENV_SETTINGS, MAPPOConfig, train_mappo
 
     fixed = dict(ex.PRESETS[opts.config], action_type="continuous")  # the fixed bidders' env
     config = dict(fixed, action_type=opts.action_type)  # the learner's
@@ -150,8 +150,9 @@ def run_tianshou(ex: Any, opts: argparse.Namespace, seed: int) -> dict[str, Any]
     base = baselines[best]
     device = "cpu" if opts.device == "cpu" else "auto"
     if opts.action_type == "discrete":  # examples/train_dala_tianshou.py's defaults
-        cfg = MAPPOConfig(updates=10**6, episodes_per_update=256, n_envs=16,
-                          lr=opts.tianshou_lr or 1e-3, seed=seed, device=device)  # fmt: skip
+        lr = opts.tianshou_lr or TEXT_ENV_SETTINGS["lr"]
+        cfg = MAPPOConfig(**{**TEXT_ENV_SETTINGS, "updates": 10**6, "lr": lr}, seed=seed,
+                          device=device)  # fmt: skip
     else:  # the example's settings when the continuous timings were measured
         cfg = MAPPOConfig(updates=10**6, episodes_per_update=48, n_envs=4,
                           lr=opts.tianshou_lr or 1e-2, gamma=1.0, gae_lambda=1.0, seed=seed,

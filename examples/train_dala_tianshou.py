@@ -54,14 +54,23 @@ from econ_env import auction_v0, make_policy
 from econ_env.bench.evaluate import evaluate
 from econ_env.cli_args import parse_dataclass_args
 from econ_env.regimes import regime_config
-from econ_env_agents.dala.mappo import DalaMAPPOAgent, MAPPOConfig, train_mappo
+from econ_env_agents.dala.mappo import (
+    TEXT_ENV_SETTINGS,
+    DalaMAPPOAgent,
+    MAPPOConfig,
+    train_mappo,
+)
 from econ_env_baselines.self_consistency import at_matched_tokens, describe
 
 FIXED = ("silent", "truthful", "always", "round_robin", "random")
 """The fixed bidders the learner is compared with (econ_env_baselines.auction)."""
 
 AGENT_DEFAULTS: dict[str, dict[str, object]] = {
-    "mappo": {"action_type": "discrete", "updates": 60, "episodes_per_update": 256},
+    "mappo": {
+        "action_type": "discrete",
+        "updates": TEXT_ENV_SETTINGS["updates"],
+        "episodes_per_update": TEXT_ENV_SETTINGS["episodes_per_update"],
+    },
     "alpha": {"action_type": "continuous", "updates": 40, "episodes_per_update": 48},
 }
 """What ``--action-type``, ``--updates`` and ``--episodes-per-update`` mean when left empty / 0."""
@@ -78,9 +87,9 @@ class Args:
     """updates, each collects ``episodes_per_update`` episodes then learns (0: MAPPO 60, α 40)"""
     episodes_per_update: int = 0
     """complete episodes collected per update (0: MAPPO 256, α 48)"""
-    n_envs: int = 16
+    n_envs: int = TEXT_ENV_SETTINGS["n_envs"]
     """envs collected in parallel (MAPPO)"""
-    lr: float = 1e-3
+    lr: float = TEXT_ENV_SETTINGS["lr"]
     """Adam learning rate (MAPPO)"""
     regime: str = "one_expert"
     """named auction_v0 config (econ_env.regimes: default, one_expert, asymmetric, ...)"""

@@ -55,7 +55,19 @@ from econ_env_agents.dala.networks import (
 )
 from econ_env_agents.dala.ppo import DalaMAPPO
 
-__all__ = ["DalaMAPPO", "DalaMAPPOAgent", "MAPPOConfig", "train_mappo"]
+__all__ = ["TEXT_ENV_SETTINGS", "DalaMAPPO", "DalaMAPPOAgent", "MAPPOConfig", "train_mappo"]
+
+TEXT_ENV_SETTINGS: dict[str, Any] = {
+    "updates": 60,
+    "episodes_per_update": 256,
+    "n_envs": 16,
+    "lr": 1e-3,
+}
+"""The :class:`MAPPOConfig` fields with which the discrete-bid MAPPO beats every fixed bidder on
+the text env (``one_expert``, ``tight_budget``): the defaults of
+``examples/train_dala_tianshou.py``, also trained by ``benchmarks/reference_agents.py
+--tianshou-updates``, ``benchmarks/time_to_baseline.py --action-type discrete`` and
+``tests/agents/test_dala_mappo_learns.py``."""
 
 
 @dataclass(frozen=True)
@@ -124,24 +136,12 @@ class DalaMAPPOAgent:
         self.discrete = bool(meta.get("discrete", False))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # weight init only; sampling uses self.generator
-            self.actor: DalaActor | DalaCategoricalActor
-            if self.discrete:
-                self.actor = DalaCategoricalActor(
-                    meta["obs_dim"],
-                    meta["act_dim"],
-                    meta["n_agents"],
-                    meta["hidden"],
-                    meta["embed_dim"],
-                ).to(self.device)
-            else:
-                self.actor = DalaActor(
-                    meta["obs_dim"],
-                    meta["act_dim"],
-                    meta["n_agents"],
-                    meta["hidden"],
-                    meta["embed_dim"],
-                    meta["init_log_std"],
-                ).to(self.device)
+            sizes = (meta[k] for k in ("obs_dim", "act_dim", "n_agents", "hidden", "embed_dim"))
+            self.actor: DalaActor | DalaCategoricalActor = (
+                DalaCategoricalActor(*sizes)
+                if self.discrete
+                else DalaActor(*sizes, meta["init_log_std"])
+            ).to(self.device)
             self.critic = ValueDensityCritic(
                 meta["state_dim"], meta["n_agents"], meta["hidden"], meta["embed_dim"]
             ).to(self.device)

@@ -18,6 +18,7 @@ from econ_env import auction_v0
 from econ_env.bench.evaluate import evaluate
 from econ_env.regimes import regime_config
 from econ_env_agents.dala import MAPPOConfig, train_mappo
+from econ_env_agents.dala.mappo import TEXT_ENV_SETTINGS
 
 torch.set_num_threads(1)
 
@@ -28,7 +29,8 @@ FIXED = ("silent", "truthful", "always", "round_robin", "random")
 def test_discrete_mappo_beats_every_fixed_bidder_in_one_expert():
     fixed_kw = regime_config("auction_v0", "one_expert")
     kw = {**fixed_kw, "action_type": "discrete"}
-    cfg = MAPPOConfig(updates=60, episodes_per_update=256, n_envs=16, lr=1e-3, seed=0)
+    cfg = MAPPOConfig(**TEXT_ENV_SETTINGS, seed=0)
+    assert (cfg.updates, cfg.episodes_per_update, cfg.n_envs, cfg.lr) == (60, 256, 16, 1e-3)
     agent, history = train_mappo(lambda: auction_v0.env(**kw), cfg)
     assert len(history) == 60 and all(np.isfinite(h["mean_return"]) for h in history)
     learner = evaluate(lambda: auction_v0.env(**kw), lambda spec, seed: agent, name="mappo",
