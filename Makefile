@@ -68,10 +68,12 @@ bench-vector: $(STAMP)
 
 ## The sim-to-real study (docs/fidelity.md) replayed from the shipped real-model cache, without
 ## the model: checks the real episodes bit for bit, refits the preset, reruns the simulators;
-## then self-consistency on the real model against the simulator, replayed and checked alike.
+## then self-consistency and the regime parts (split facts, message tiers) on the real model
+## against the simulator, replayed and checked alike.
 sim-to-real: $(STAMP)
 	$(BIN)/python benchmarks/sim_to_real.py --replay --check --out build/sim_to_real
 	$(BIN)/python benchmarks/self_consistency_real.py --replay --check --out build/sc_real
+	$(BIN)/python benchmarks/sim_to_real_regimes.py --replay --check --out build/s2r_regimes
 
 ## The GPU check (scripts/gpu_check.py) here: its CPU mode without CUDA. For the device machine,
 ## `bash scripts/gpu_check.sh prepare` fills .whl/, then run `bash scripts/gpu_check.sh` there.

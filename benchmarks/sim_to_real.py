@@ -85,6 +85,26 @@ def study_backend(
     return make_backend(args.backend, **kwargs), kwargs
 
 
+def fit_regime_step(params: Any, fit: Any, traces: Path) -> Any:
+    """``params`` with step 8's fields (``fact_weight``, ``tier_length``, ``tier_influence``)
+    fitted on the regime parts' traces (``benchmarks/sim_to_real_regimes.py``), which the main
+    study cannot identify; ``fit`` (the main fit's report) gets step 8's account."""
+    from econ_env.calibration import load_traces
+    from econ_env.calibration.regime_fit import REGIME_FIELDS, fit_regime_fields
+
+    rows, _ = load_traces(traces)
+    params, regime = fit_regime_fields(rows, params)
+    for name in REGIME_FIELDS:
+        fit.kept.pop(name, None)
+        fit.fitted.pop(name, None)
+    fit.fitted.update({k: f"{v} (regime traces)" for k, v in regime.fitted.items()})
+    fit.kept.update({k: f"{v} (regime traces)" for k, v in regime.kept.items()})
+    fit.estimates.extend(regime.estimates)
+    fit.notes.extend(regime.notes)
+    fit.params = params
+    return params
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     # the replayed cache is unpacked here; removed on every exit, a failed check included
@@ -153,6 +173,9 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
             unique.append(r)
     print(f"fit: {len(unique)} distinct completions of {len(rows)} rows")
     params, fit = fit_sim_params(unique, skill_mode="shared")
+    regime_traces = ASSETS / "regime_traces.jsonl.gz"
+    if regime_traces.is_file():  # the regime fields from the shipped regime parts' completions
+        params = fit_regime_step(params, fit, regime_traces)
     calib = traces.get("truthful", []) + traces.get("round-robin beliefs", [])
     simulate_report(
         params,
@@ -174,6 +197,8 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
         "command": "python benchmarks/sim_to_real.py " + " ".join(argv or sys.argv[1:]),
     }
     fit_meta["fit_command"] = fit_meta["command"]
+    if regime_traces.is_file():
+        fit_meta["regime_traces"] = f"docs/assets/fidelity/{regime_traces.name}"
     shipped_preset = PRESETS / f"{PRESET_NAME}.json"
     if args.replay and shipped_preset.is_file():  # a refit of the replay: keep how it was recorded
         recorded = json.loads(shipped_preset.read_text(encoding="utf-8")).get("metadata", {})

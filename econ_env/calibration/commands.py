@@ -162,11 +162,10 @@ def report_markdown(meta: Mapping[str, Any], rep: Any) -> str:
     lines.append("|---|---:|---|---:|")
     for e in rep.estimates:
         lines.append(f"| {e.name} | {e.value:.3f} | [{e.low:.3f}, {e.high:.3f}] | {e.n} |")
-    lines += [
-        "",
-        f"Skill mode: {rep.skill_mode} (equal-skill LRT p = {rep.equal_skill_p:.3g}).",
-        "",
-    ]
+    lines.append("")
+    if "skill" in rep.fitted:  # a fit of step 8 alone (regime traces) fits no skill
+        p_eq = f"{rep.equal_skill_p:.3g}"
+        lines += [f"Skill mode: {rep.skill_mode} (equal-skill LRT p = {p_eq}).", ""]
     lines += ["## Parameters", "", "| field | value | how |", "|---|---|---|"]
     for name, value in p.items():
         how = rep.fitted.get(name) or f"kept: {rep.kept.get(name, 'base value')}"

@@ -43,11 +43,14 @@ The fit, effect by effect (scipy; steps 5-7 live in :mod:`econ_env.calibration.s
    the same match per fresh role (drafts, first answers) when two or more roles each have 20
    such pairs (revisions and commitments keep the shared rho);
    each signal's offset and slope from its mean and variance.
+8. regimes -- ``fact_weight`` (answers written with part of a ``split_facts`` item's facts),
+   ``tier_length`` and ``tier_influence`` (DALA's compressions and the revisions that heard
+   them): :mod:`econ_env.calibration.regime_fit`. Compressions enter no other step but the
+   prompt fit; answers with part of the facts, or after learning one, no step but 3-5 and 8.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -55,9 +58,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from econ_env.calibration.regime_fit import fact_fit, tier_influence_fit, tier_length_fit
 from econ_env.calibration.signals import MIN_ROWS, confidence_fit, length_fit, prompt_fit
+from econ_env.calibration.social import (
+    class_nll,
+    distractor_weights,
+    social_columns,
+    social_rows,
+)
 from econ_env.calibration.types import FitReport, SkillEstimate
-from econ_env.llm.simulated.distractors import answer_key, distractors, plurality, same_answer
+from econ_env.llm.simulated.distractors import answer_key, plurality, same_answer
 from econ_env.llm.simulated.params import SimParams
 
 __all__ = ["EFFECT_PRIOR_SD", "SKILL_PRIOR_SD", "fit_sim_params"]
@@ -201,34 +211,6 @@ def _is_fresh(r: Any) -> bool:
     return r.role == "draft" or (r.role == "answer" and not r.heard)
 
 
-def _p_fresh(r: Any, p: SimParams, offset: bool) -> float:
-    """The simulator's probability that a fresh answer of row ``r``'s agent is correct."""
-    agent = -1 if r.role == "commitment" else r.agent_index
-    logit = p.skill_of(agent) - p.difficulty_weight * (r.difficulty - 0.5)
-    logit -= p.temperature_effect * max(0.0, r.temperature - p.t_ref)
-    if r.role == "answer" and r.strategy_good:
-        logit += p.strategy_bonus
-    elif r.role == "answer" and r.strategy_good is None and offset:
-        logit += p.strategy_bonus * p.strategy_hint  # the expected bonus of an unlabelled plan
-    return 1.0 / (1.0 + math.exp(-max(min(logit, 700.0), -700.0)))
-
-
-def _distractor_weights(r: Any, skew: float, p: SimParams) -> dict[str, float]:
-    ds = distractors(r.item_id, r.gold, r.kind, r.n_choices)
-    if r.kind != "choice":
-        ds = ds[: p.n_distractors]
-    if not ds:
-        return {}
-    temp = r.temperature * (r.top_p**p.top_p_focus if p.top_p_focus and r.top_p < 1 else 1.0)
-    if temp <= 0.0 or len(ds) == 1:
-        w = np.zeros(len(ds))
-        w[0] = 1.0
-    else:
-        w = np.exp(-np.arange(len(ds)) * min(skew / temp, 700.0))
-        w /= w.sum()
-    return {answer_key(x, r.kind): float(v) for x, v in zip(ds, w, strict=True)}
-
-
 def _skew_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
     """Step 2: distractor_skew (and, when wrong answers coincide less often than uniform
     distractors allow, more distractors) matching how often two wrong fresh answers on one item
@@ -249,7 +231,7 @@ def _skew_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
         q = replace(p, n_distractors=n)
         vals = []
         for a, b in pairs:
-            wa, wb = _distractor_weights(a, skew, q), _distractor_weights(b, skew, q)
+            wa, wb = distractor_weights(a, skew, q), distractor_weights(b, skew, q)
             vals.append(sum(v * wb.get(k, 0.0) for k, v in wa.items()))
         return float(np.mean(vals))
 
@@ -273,58 +255,22 @@ def _skew_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
 def _social_fit(rows: Sequence[Any], p: SimParams, offset: bool, rep: FitReport) -> dict:
     """Step 3: influence, stickiness, truth_bias, follow_temperature: the likelihood of each
     revision's outcome class (adopted the heard plurality / kept its own answer / other) under
-    the simulator's mixture; a real model's fresh wrong answers need not be the simulator's
-    distractors, so only the classes are scored."""
-    sel = [
-        r
-        for r in rows
-        if r.finish_reason == "stop"
-        and r.answer is not None  # a finished text without a final answer carries no class
-        and (r.role == "revise" or (r.role == "answer" and r.heard))
-    ]
+    the simulator's mixture (:mod:`econ_env.calibration.social`); a real model's fresh wrong
+    answers need not be the simulator's distractors, so only the classes are scored. Revisions
+    that heard a shorter tier (their adoption is scaled by ``tier_influence``) are left to the
+    tier fit."""
+    sel = [r for r in social_rows(rows) if all(t == "full" for t in r.heard_tiers)]
     names = ("influence", "stickiness", "truth_bias", "follow_temperature")
     if len(sel) < MIN_ROWS:
         for n in names:
             rep.kept[n] = f"only {len(sel)} finished revisions / answers after a commitment"
         return {}
-    cols = []
-    for r in sel:
-        x, pf = answer_key(r.answer, r.kind), _p_fresh(r, p, offset)
-        weights = _distractor_weights(r, p.distractor_skew, p)
-
-        def q(y: str | None, r: Any = r, pf: float = pf, weights: dict = weights) -> float:
-            """Probability that an answer afresh is ``y`` (the simulator's distractor model)."""
-            if y is None:
-                return 0.0
-            return (
-                pf
-                if same_answer(y, r.gold, r.kind)
-                else (1 - pf) * weights.get(answer_key(y, r.kind), 0)
-            )
-
-        plural, share = plurality(r.heard, r.kind) if r.heard else (None, 0.0)
-        kp = answer_key(plural, r.kind) if plural is not None else None
-        own = r.own_answer if r.role == "revise" or r.heard else None
-        ko = answer_key(own, r.kind) if own is not None else None
-        pok = float(plural is not None and same_answer(plural, r.gold, r.kind))
-        own_ok = float(own is not None and same_answer(own, r.gold, r.kind))
-        c_pl, c_own = float(kp is not None and x == kp), float(ko is not None and x == ko != kp)
-        fdt = max(0.0, r.temperature - p.t_ref) if r.role == "answer" else 0.0
-        same = float(ko is not None and ko == kp)
-        qo = 0.0 if ko is None or ko == kp else q(own)
-        cols.append((share, pok, own is not None, own_ok, c_pl, c_own, same, q(plural), qo, fdt))
-    share, pok, can_keep, own_ok, c_pl, c_own, same, q_pl, q_own, fdt = np.array(cols, float).T
-    fit_follow = (fdt > 0).sum() >= MIN_ROWS
+    cols = social_columns(sel, p, offset)
+    fit_follow = (cols.fdt > 0).sum() >= MIN_ROWS
 
     def nll(v: np.ndarray) -> float:
-        """Likelihood of the outcome class: adopted the plurality / kept the own / other."""
-        inf, stick, tb, ft = v[0], v[1], v[2], v[3] if fit_follow else p.follow_temperature
-        a = np.clip((inf + tb * pok) * share, 0, 1) * np.exp(-ft * fdt)
-        k = np.clip(stick + tb * own_ok, 0, 1) * can_keep
-        p_pl = a + (1 - a) * (k * same + (1 - k) * q_pl)
-        p_own = (1 - a) * (k * (1 - same) * can_keep + (1 - k) * q_own)
-        prob = c_pl * p_pl + c_own * p_own + (1 - c_pl - c_own) * (1 - p_pl - p_own)
-        return -float(np.log(np.maximum(prob, 1e-6)).sum())
+        ft = v[3] if fit_follow else p.follow_temperature
+        return class_nll(cols, v[0], v[1], v[2], ft, 1.0)
 
     bounds = [(0, 1), (0, 1), (0, 1), (0, 10)]
     best = None
@@ -392,22 +338,29 @@ def fit_sim_params(
         raise ValueError("fit_sim_params needs at least one trace row")
     base = base if base is not None else SimParams()
     rep = FitReport(params=base, n_rows=len(rows))
-    p = replace(base, **_accuracy_fit(rows, base, skill_mode, rep))
+    # compressions have their own length model (step 8); answers written with part of an
+    # item's facts, or after learning one, are step 8's too: steps 1, 2 and 7 see the others
+    answers = [r for r in rows if r.role != "compress"]
+    core = [r for r in answers if r.facts_known >= 1.0 and not r.learned]
+    p = replace(base, **_accuracy_fit(core, base, skill_mode, rep))
     offset = "strategy_bonus" in rep.fitted and not any(
         r.strategy_good is not None for r in rows if r.role == "answer"
     )
+    p = replace(p, **fact_fit(answers, p, offset, rep))
     strategies = [r.strategy_good for r in rows if r.role == "strategy"]
     if strategies and all(g is not None for g in strategies):
         p = replace(p, strategy_hint=float(np.mean(strategies)))
         rep.fitted["strategy_hint"] = f"share of good plans among {len(strategies)} strategies"
     else:
         rep.kept["strategy_hint"] = "a real model's strategies carry no good/generic label"
-    p = replace(p, **_skew_fit(rows, p, rep))
-    p = replace(p, **_social_fit(rows, p, offset, rep))
-    p = replace(p, **_coordinator_fit(rows, p, rep))
-    p = replace(p, **length_fit(rows, p, rep))
+    p = replace(p, **_skew_fit(core, p, rep))
+    p = replace(p, **_social_fit(answers, p, offset, rep))
+    p = replace(p, **_coordinator_fit(answers, p, rep))
+    p = replace(p, **length_fit(answers, p, rep))
     p = replace(p, **prompt_fit(rows, rep))
-    p = replace(p, **confidence_fit(rows, p, rep))
+    p = replace(p, **confidence_fit(core, p, rep))
+    p = replace(p, **tier_length_fit(rows, p, rep))
+    p = replace(p, **tier_influence_fit(answers, p, offset, rep))
     for name in ("t_ref", "n_distractors", "top_p_focus", "repetition_shortening"):
         if name not in rep.fitted:
             rep.kept.setdefault(name, "not identified by these games' traces (kept from base)")

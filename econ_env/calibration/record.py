@@ -78,6 +78,12 @@ def _row(ctx: Mapping[str, Any], req: GenRequest, c: Completion) -> TraceRow:
     item = hints.item
     role = hints.role.value
     heard = tuple(h for h in hints.heard if h)
+    # the tier of each heard message with an answer (parallel to ``heard``; empty: all full)
+    heard_tiers = (
+        tuple(t for h, t in zip(hints.heard, hints.heard_tiers, strict=True) if h)
+        if hints.heard_tiers
+        else ()
+    )
     own = hints.own_answer
     answer, correct, good = None, False, None
     if role == "strategy":
@@ -124,6 +130,11 @@ def _row(ctx: Mapping[str, Any], req: GenRequest, c: Completion) -> TraceRow:
         strategy_good=good,
         adopted_plurality=adopted,
         kept_own=kept,
+        facts_known=hints.facts_known,
+        learned=hints.learned,
+        tier=hints.tier,
+        source_tokens=hints.source_tokens,
+        heard_tiers=heard_tiers,
     )
 
 

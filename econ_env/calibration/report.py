@@ -15,6 +15,7 @@ from scipy import stats
 from econ_env.calibration.record import record_plan
 from econ_env.calibration.types import FitReport, TraceRow
 from econ_env.llm.simulated.backend import SimulatedBackend
+from econ_env.llm.simulated.distractors import same_answer
 from econ_env.llm.simulated.params import SimParams
 from econ_env.tasks.registry import make_task
 
@@ -99,7 +100,51 @@ def summarize(rows: Sequence[Any]) -> dict[str, tuple[float, int]]:
             f"kept own[{role}]",
             [r.kept_own for r in rows if r.role == role and r.kept_own is not None],
         )
+    _regime_metrics(rows, put)
     return out
+
+
+def _regime_metrics(rows: Sequence[Any], put: Any) -> None:
+    """The regime fields' metrics (split facts, message tiers), for rows that have them."""
+    fresh = [r for r in rows if is_fresh(r) and r.finish_reason == "stop"]
+    part = [r.correct for r in fresh if getattr(r, "facts_known", 1.0) < 1.0]
+    if part:
+        put("accuracy[part of the facts]", part)
+        put(
+            "accuracy[every fact, split_facts]",
+            [
+                r.correct
+                for r in fresh
+                if r.facts_known >= 1.0 and r.item_id.startswith("split_facts/")
+            ],
+        )
+        put(
+            "accuracy[revise, learned a fact]",
+            [r.correct for r in rows if r.role == "revise" and r.learned],
+        )
+    comp = [r for r in rows if r.role == "compress"]
+    for tier in sorted({r.tier for r in comp if r.tier}):
+        sel = [r for r in comp if r.tier == tier]
+        put(f"completion tokens[{tier}]", [r.completion_tokens for r in sel])
+        put(f"truncated[{tier}]", [r.finish_reason == "length" for r in sel])
+        put(
+            f"keeps its answer[{tier}]",
+            [
+                r.answer is not None and same_answer(r.answer, r.own_answer, r.kind)
+                for r in sel
+                if r.own_answer is not None
+            ],
+        )
+    heard = [
+        r
+        for r in rows
+        if r.role == "revise" and getattr(r, "heard_tiers", ()) and r.adopted_plurality is not None
+    ]
+    for tier in sorted({t for r in heard for t in r.heard_tiers}):
+        put(
+            f"adopted plurality[heard {tier}]",
+            [r.adopted_plurality for r in heard if set(r.heard_tiers) == {tier}],
+        )
 
 
 def simulate_report(

@@ -49,6 +49,11 @@ class TraceRow:
     adopted_plurality: bool | None = None
     kept_own: bool | None = None
     episode_correct: bool | None = None
+    facts_known: float = 1.0
+    learned: bool = False
+    tier: str | None = None
+    source_tokens: int = 0
+    heard_tiers: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TraceRow:
@@ -58,7 +63,13 @@ class TraceRow:
         if unknown:
             raise ValueError(f"unknown TraceRow field(s) {unknown}")
         try:
-            return cls(**{**data, "heard": tuple(data.get("heard", ()))})
+            return cls(
+                **{
+                    **data,
+                    "heard": tuple(data.get("heard", ())),
+                    "heard_tiers": tuple(data.get("heard_tiers", ())),
+                }
+            )
         except TypeError as err:
             raise ValueError(f"bad TraceRow: {err}") from None
 

@@ -2,6 +2,8 @@
 
 - :mod:`~econ_env.fidelity.study`: the compared policies, the study config and
   :func:`run_study` (any backend, through the calibration recorder);
+- :mod:`~econ_env.fidelity.regimes`: the regime parts (split facts, message tiers) and
+  :func:`~econ_env.fidelity.regimes.run_regime_study`;
 - :mod:`~econ_env.fidelity.stats`: Kendall's tau between two rankings with a bootstrap CI;
 - :mod:`~econ_env.fidelity.report`: the side-by-side table, the plot and the markdown.
 """
