@@ -173,7 +173,7 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
             unique.append(r)
     print(f"fit: {len(unique)} distinct completions of {len(rows)} rows")
     params, fit = fit_sim_params(unique, skill_mode="shared")
-    regime_traces = ASSETS / "regime_traces.jsonl.gz"
+    regime_traces = PRESETS / f"{PRESET_NAME}.regime-traces.jsonl.gz"
     if regime_traces.is_file():  # the regime fields from the shipped regime parts' completions
         params = fit_regime_step(params, fit, regime_traces)
     calib = traces.get("truthful", []) + traces.get("round-robin beliefs", [])
@@ -198,7 +198,7 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
     }
     fit_meta["fit_command"] = fit_meta["command"]
     if regime_traces.is_file():
-        fit_meta["regime_traces"] = f"docs/assets/fidelity/{regime_traces.name}"
+        fit_meta["regime_traces"] = regime_traces.name
     shipped_preset = PRESETS / f"{PRESET_NAME}.json"
     if args.replay and shipped_preset.is_file():  # a refit of the replay: keep how it was recorded
         recorded = json.loads(shipped_preset.read_text(encoding="utf-8")).get("metadata", {})

@@ -1,13 +1,14 @@
 """The regimes on a real model: split facts and DALA's message tiers against the simulator.
 
 Plays the regime parts of the sim-to-real study (``econ_env.fidelity.regimes.REGIME_STUDIES``:
-``asymmetric``, three bidders with one fact each; ``tiered``, the main study's items with summary
-and keywords written by the model) on a real model through the SQLite cache, fits the simulator's
+``asymmetric``, three bidders with one fact each; ``two_facts``, two facts per item;
+``tiered``, the main study's items with summary and keywords written by the model) on a real model through the SQLite cache, fits the simulator's
 regime fields (``fact_weight``, ``tier_length``, ``tier_influence``;
 ``econ_env.calibration.regime_fit``) on top of the shipped ``qwen2.5-coder-0.5b-arith`` preset,
 and plays the same policies, items and env seeds on the simulator before and after that fit
 (``--repeats`` simulator seeds). Writes the side-by-side tables, the fit report and, with
-``--ship``, the docs assets, the traces and the preset with its regime fields.
+``--ship``, the docs assets, the traces (next to the preset) and the preset with its regime
+fields.
 
 Replay the shipped run without the model (seconds; ``make sim-to-real`` runs it with
 ``--check``, which fails unless the real episodes equal
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from sim_to_real import ASSETS, PRESET_NAME, PRESETS, study_backend  # noqa: E402
 
 EPISODES = "regime_episodes.jsonl"
-TRACES = "regime_traces.jsonl.gz"
+TRACES = f"{PRESET_NAME}.regime-traces.jsonl.gz"
 RESULT = "regimes.json"
 
 
@@ -167,8 +168,8 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
         "command": "python benchmarks/sim_to_real_regimes.py " + " ".join(argv or sys.argv[1:]),
     }
     fit_meta["fit_command"] = fit_meta["command"]
-    if args.replay and (ASSETS / TRACES).is_file():  # a refit of the replay: how it was recorded
-        fit_meta["command"] = load_traces(ASSETS / TRACES)[1].get("command", fit_meta["command"])
+    if args.replay and (PRESETS / TRACES).is_file():  # a refit of the replay: how it was recorded
+        fit_meta["command"] = load_traces(PRESETS / TRACES)[1].get("command", fit_meta["command"])
     save_traces(out / TRACES, unique, fit_meta)
     sims = {"before (regime fields at their defaults)": before, "refitted": after}
     results: dict[str, dict[str, Any]] = {}
@@ -194,7 +195,12 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     md.append("### The regime fields' metrics, real vs simulated\n\n" + metrics_markdown(metrics))
     print(md[-1])
     summary = {
-        "meta": {**meta, "real_seconds": seconds, "completions": len(unique)},
+        "meta": {
+            **meta,
+            "real_seconds": seconds,
+            "replayed": args.replay,
+            "completions": len(unique),
+        },
         "fit": {
             "fitted": fit.fitted,
             "kept": {k: v for k, v in fit.kept.items()},
@@ -260,11 +266,11 @@ def _ship(out: Path, params: Any, fit_meta: dict[str, Any], unique: list[Any], a
 
     for name in (EPISODES, RESULT, "regimes.md", "regime_fit.md"):
         shutil.copy(out / name, ASSETS / name)
-    save_traces(ASSETS / TRACES, unique, fit_meta)
+    save_traces(PRESETS / TRACES, unique, fit_meta)
     path = PRESETS / f"{PRESET_NAME}.json"
     metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
     metadata["regime_fit_command"] = fit_meta["command"]
-    metadata["regime_traces"] = f"docs/assets/fidelity/{TRACES}"
+    metadata["regime_traces"] = TRACES
     params.to_json(path, metadata=metadata)
     if args.cache and not args.replay:  # a consistent, compacted copy (WAL included)
         from econ_env.llm.cache_file import compact_gzip

@@ -80,7 +80,8 @@ def test_the_shipped_preset_refits_from_its_shipped_traces() -> None:
     assert meta["completions"] == len(rows) and len(rows) >= 400
     params, _ = fit_sim_params(rows, skill_mode="shared")
     # the regime fields come from the regime parts' traces (benchmarks/sim_to_real_regimes.py)
-    regime_rows, regime_meta = load_traces(ASSETS / "regime_traces.jsonl.gz")
+    regime = presets / "qwen2.5-coder-0.5b-arith.regime-traces.jsonl.gz"
+    regime_rows, regime_meta = load_traces(regime)
     assert regime_meta["completions"] == len(regime_rows) and len(regime_rows) >= 400
     params, report = fit_regime_fields(regime_rows, params)
     assert {"fact_weight", "tier_length", "tier_influence"} <= set(report.fitted)
