@@ -50,11 +50,18 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--backend", default="llamacpp:qwen2.5-coder-0.5b", help="real backend spec")
     p.add_argument("--backend-arg", action="append", default=[], metavar="KEY=JSON")
+    p.add_argument(
+        "--novice-backend",
+        default="llamacpp:smollm2",
+        help="the model of the one_expert part's novice seats (same cache and --backend-arg)",
+    )
     p.add_argument("--cache", default=None, help="SQLite cache of the real run")
     p.add_argument("--cache-mode", default="read-write", choices=("read-write", "replay"))
     p.add_argument("--replay", action="store_true", help="replay the shipped cache (no model)")
     p.add_argument("--check", action="store_true", help=f"compare real episodes with {EPISODES}")
-    p.add_argument("--regimes", default="asymmetric,two_facts,tiered", help="comma-separated parts")
+    p.add_argument(
+        "--regimes", default="asymmetric,two_facts,one_expert,tiered", help="comma-separated parts"
+    )
     p.add_argument("--items", type=int, default=None, help="items per part (default: the part's)")
     p.add_argument("--repeats", type=int, default=5, help="simulator seeds per episode")
     p.add_argument("--parallel", type=int, default=12, help="episodes batched together")
@@ -123,26 +130,30 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     shipped_path = ASSETS / EPISODES
     shipped_eps, shipped_meta = load_episodes(shipped_path) if shipped_path.is_file() else ([], {})
     backend, kwargs = study_backend(args, shipped_meta, tmp)
+    novice = novice_backend(args, kwargs, tmp)
     t0 = time.perf_counter()
     real: dict[str, list[Any]] = {}
-    rows: list[Any] = []
+    part_rows: dict[str, list[Any]] = {}
     for name in names:
         eps, traces = run_regime_study(
             backend,
             name,
             n_items=args.items,
+            novice_backend=novice,
             parallel=args.parallel,
             progress=lambda m, n=name: print(
                 f"[{time.perf_counter() - t0:.0f} s] real {n}: {m}", flush=True
             ),
         )
         real[name] = eps
-        rows.extend(r for v in traces.values() for r in v)
+        part_rows[name] = [r for v in traces.values() for r in v]
+    rows = [r for name in names for r in part_rows[name]]
     seconds = time.perf_counter() - t0
     episodes = [e for n in names for e in real[n]]
     meta = {
         "backend": args.backend,
         "backend_kwargs": kwargs,
+        "novice_backend": args.novice_backend,
         "regimes": names,
         "items": args.items,
     }
@@ -174,18 +185,27 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     sims = {"before (regime fields at their defaults)": before, "refitted": after}
     results: dict[str, dict[str, Any]] = {}
     sim_rows: dict[str, list[Any]] = {label: [] for label in sims}
+    team_rows: dict[str, list[Any]] = {"real": [], **{label: [] for label in sims}}
+    skills: dict[str, Any] = {}
     md = []
     for name in names:
         results[name] = {}
+        if REGIME_STUDIES[name].novices:  # the simulator plays each seat with its fitted skill
+            skills[name] = seat_skills(distinct(part_rows[name]), after)
+            team_rows["real"] = part_rows[name]
         for label, params in sims.items():
+            if name in skills and label == "refitted":
+                params = replace(params, skill=skills[name])
             sim = []
             for k in range(args.repeats):
                 eps, traces = run_regime_study(
                     SimulatedBackend(params, seed=k), name, n_items=args.items, parallel=1
                 )
                 sim.extend(eps)
-                sim_rows[label].extend(r for v in traces.values() for r in v)
-            res = compare(real[name], sim, n_boot=args.boot)
+                got = [r for v in traces.values() for r in v]
+                (team_rows[label] if name in skills else sim_rows[label]).extend(got)
+            costs = REGIME_STUDIES[name].config.costs()  # team return: correct - λ·billed/budget
+            res = compare(real[name], sim, n_boot=args.boot, costs=costs)
             results[name][label] = res
             md.append(format_markdown(res, title=f"{name}: {label}"))
             print(md[-1])
@@ -194,6 +214,12 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     (out / "regime_fit.md").write_text(report_markdown(fit_meta, fit), encoding="utf-8")
     md.append("### The regime fields' metrics, real vs simulated\n\n" + metrics_markdown(metrics))
     print(md[-1])
+    team = {}
+    if team_rows["real"]:
+        real_team = team_rows.pop("real")
+        team = regime_metrics(real_team, team_rows, keys=("agent", "final", "adopted"))
+        md.append("### one_expert: per seat, real vs simulated\n\n" + metrics_markdown(team))
+        print(md[-1])
     summary = {
         "meta": {
             **meta,
@@ -215,6 +241,7 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
         },
         "results": results,
         "metrics": metrics,
+        "one_expert": {"skills": {k: list(v) for k, v in skills.items()}, "metrics": team},
     }
     (out / RESULT).write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (out / "regimes.md").write_text("\n".join(md), encoding="utf-8")
@@ -223,12 +250,16 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     return 0
 
 
-def regime_metrics(real: list[Any], sims: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
-    """``{metric: {"real": [value, n], <sim label>: [value, n], ...}}`` for the regime metrics
-    of :func:`econ_env.calibration.report.summarize` (rows counted per policy on both sides)."""
+def regime_metrics(
+    real: list[Any],
+    sims: dict[str, list[Any]],
+    keys: tuple[str, ...] = ("facts", "split_facts", "learned", "summary", "keywords", "heard"),
+) -> dict[str, dict[str, Any]]:
+    """``{metric: {"real": [value, n], <sim label>: [value, n], ...}}`` for the metrics of
+    :func:`econ_env.calibration.report.summarize` whose name holds one of ``keys`` (the regime
+    metrics by default; rows counted per policy on both sides)."""
     from econ_env.calibration.report import summarize
 
-    keys = ("facts", "split_facts", "learned", "summary", "keywords", "heard")
     got = {"real": summarize(real), **{k: summarize(v) for k, v in sims.items()}}
     out: dict[str, dict[str, Any]] = {}
     for metric, (_, n) in got["real"].items():
@@ -244,10 +275,57 @@ def metrics_markdown(metrics: dict[str, dict[str, Any]]) -> str:
     sources = list(next(iter(metrics.values())))
     head = "| metric | " + " | ".join(sources) + " |\n|---|" + "---|" * len(sources) + "\n"
     body = "".join(
-        f"| {m} | " + " | ".join(f"{v[0]:.3f} ({v[1]})" for v in row.values()) + " |\n"
+        f"| {m} | " + " | ".join(_cell(v) for v in row.values()) + " |\n"
         for m, row in metrics.items()
     )
     return head + body
+
+
+def novice_backend(args: argparse.Namespace, kwargs: dict[str, Any], tmp: Path) -> Any:
+    """The one_expert part's novice model (``--novice-backend``) behind the same cache as the
+    study's model, with the same ``--backend-arg`` arguments."""
+    from econ_env.llm.registry import make_backend
+
+    if args.replay:
+        path, mode = tmp / "real.sqlite", "replay"  # unpacked by study_backend
+        return make_backend(f"cache:{args.novice_backend}", path=str(path), mode=mode, **kwargs)
+    if args.cache:
+        spec, mode = f"cache:{args.novice_backend}", args.cache_mode
+        return make_backend(spec, path=args.cache, mode=mode, **kwargs)
+    return make_backend(args.novice_backend, **kwargs)
+
+
+def seat_skills(rows: list[Any], base: Any) -> tuple[float, ...]:
+    """Per-seat logit skills from one part's distinct finished drafts: for each seat the MAP
+    skill (prior N(0, 4^2), as calibration's) with ``base``'s difficulty and temperature
+    effects held, so the simulator plays each seat at its own measured accuracy."""
+    import math
+
+    import numpy as np
+    from scipy import optimize
+
+    from econ_env.calibration.social import p_fresh
+
+    drafts = [r for r in rows if r.role == "draft" and r.finish_reason == "stop"]
+    seats = sorted({r.agent_index for r in drafts})
+    out = []
+    for seat in range(max(seats) + 1 if seats else 0):
+        sel = [r for r in drafts if r.agent_index == seat]
+        y = np.array([r.correct for r in sel], float)
+        # the base model's logit without its skill: difficulty and temperature effects only
+        zero = replace(base, skill=0.0)
+        off = np.array([math.log(q / (1 - q)) for q in (p_fresh(r, zero, False) for r in sel)])
+
+        def loss(s: float, y: np.ndarray = y, off: np.ndarray = off) -> float:
+            z = s + off
+            return -float((y * z - np.logaddexp(0.0, z)).sum()) + 0.5 * (s / 4.0) ** 2
+
+        out.append(float(optimize.minimize_scalar(loss, bounds=(-8, 8), method="bounded").x))
+    return tuple(out)
+
+
+def _cell(v: list[Any]) -> str:
+    return f"— ({v[1]})" if v[0] is None else f"{v[0]:.3f} ({v[1]})"
 
 
 def _round(x: float) -> float | None:

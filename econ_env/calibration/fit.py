@@ -46,7 +46,8 @@ The fit, effect by effect (scipy; steps 5-7 live in :mod:`econ_env.calibration.s
 8. regimes -- ``fact_weight`` (answers written with part of a ``split_facts`` item's facts),
    ``tier_length`` and ``tier_influence`` (DALA's compressions and the revisions that heard
    them): :mod:`econ_env.calibration.regime_fit`. Compressions enter no other step but the
-   prompt fit; answers with part of the facts, or after learning one, no step but 3-5 and 8.
+   prompt fit (6); answers written with part of the facts, or after learning one, enter steps
+   3-6 and 8 only (step 3 leaves out the revisions that learned a fact: they answer afresh).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ each that the main study cannot identify:
   speaker's facts. The simulator's ``fact_weight`` is the logit penalty of a missing fact.
 - ``two_facts``: the same with two facts per item (one bidder holds none): Qwen2.5-Coder-0.5B
   solves too few three-fact items with every fact for the penalty of a missing one to show.
+- ``one_expert``: the main study's items with a real expert among real novices: the study's
+  model plays the last seat, a smaller one (SmolLM2-135M on the shipped run) the other two. The
+  simulator's version gives each seat its fitted skill.
 - ``tiered`` (DALA's message tiers): every draft and revision is compressed into a summary and
   keywords by the model itself, and the bidders broadcast one tier. The simulator's
   ``tier_length`` (a compression's length over its draft's) and ``tier_influence`` (how much a
@@ -29,6 +32,7 @@ from econ_env.calibration.types import TraceRow
 from econ_env.envs.auction.tiers import TIERS
 from econ_env.fidelity.study import EpisodeRecord, StudyConfig, StudyPolicy, run_study
 from econ_env.llm.base import Backend
+from econ_env.llm.routed import RoutedBackend
 
 __all__ = ["REGIME_STUDIES", "RegimeStudy", "run_regime_study"]
 
@@ -37,11 +41,14 @@ _AUCTION = {"n_agents": 3, "max_rounds": 2, "max_draft_tokens": 256}
 
 @dataclass(frozen=True)
 class RegimeStudy:
-    """One regime part: its config (task, items, env settings) and policies."""
+    """One regime part: its config (task, items, env settings) and policies; ``novices`` are
+    the seats a second, weaker model plays on a real backend (``run_regime_study``'s
+    ``novice_backend``)."""
 
     name: str
     config: StudyConfig
     policies: tuple[StudyPolicy, ...]
+    novices: tuple[int, ...] = ()
 
 
 REGIME_STUDIES: dict[str, RegimeStudy] = {
@@ -75,6 +82,17 @@ REGIME_STUDIES: dict[str, RegimeStudy] = {
             StudyPolicy("round-robin, two facts", "auction_v0", "round_robin"),
         ),
     ),
+    "one_expert": RegimeStudy(
+        "one_expert",
+        StudyConfig(n_items={"auction_v0": 30}, env_kwargs={"auction_v0": dict(_AUCTION)}),
+        (
+            StudyPolicy("vote (silent), one expert", "auction_v0", "silent"),
+            StudyPolicy("truthful, one expert", "auction_v0", "truthful"),
+            StudyPolicy("always (MAD), one expert", "auction_v0", "always"),
+            StudyPolicy("round-robin, one expert", "auction_v0", "round_robin"),
+        ),
+        novices=(0, 1),
+    ),
     "tiered": RegimeStudy(
         "tiered",
         StudyConfig(
@@ -100,14 +118,22 @@ def run_regime_study(
     name: str,
     *,
     n_items: int | None = None,
+    novice_backend: Backend | None = None,
     parallel: int = 8,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[EpisodeRecord], dict[str, list[TraceRow]]]:
     """Play regime part ``name`` of :data:`REGIME_STUDIES` on ``backend`` (its first ``n_items``
-    items; default the part's own count): the episodes and the trace rows per policy label."""
+    items; default the part's own count): the episodes and the trace rows per policy label.
+
+    ``novice_backend`` plays the part's ``novices`` seats (a :class:`RoutedBackend` sends their
+    requests to it, every other seat's to ``backend``); without it ``backend`` plays every seat
+    (a simulated backend gives the seats their skills through ``SimParams.skill``).
+    """
     if name not in REGIME_STUDIES:
         raise ValueError(f"unknown regime study {name!r}; one of {sorted(REGIME_STUDIES)}")
     study = REGIME_STUDIES[name]
+    if novice_backend is not None and study.novices:
+        backend = RoutedBackend(backend, {i: novice_backend for i in study.novices})
     config = study.config
     if n_items is not None:
         if isinstance(n_items, bool) or not isinstance(n_items, int) or n_items < 1:

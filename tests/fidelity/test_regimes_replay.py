@@ -79,7 +79,7 @@ def test_a_tampered_regime_recording_fails_the_check(tmp_path) -> None:
 def test_bad_arguments_are_named(capsys) -> None:
     mod = _benchmark()
     assert mod.main(["--regimes", "tiered,nope", "--out", "/tmp/unused"]) == 2
-    assert "--regimes must name parts of ['asymmetric', 'tiered', 'two_facts']" in (
+    assert "--regimes must name parts of ['asymmetric', 'one_expert', 'tiered', 'two_facts']" in (
         capsys.readouterr().err
     )
     backend = SimulatedBackend(seed=0)
@@ -87,3 +87,38 @@ def test_bad_arguments_are_named(capsys) -> None:
         run_regime_study(backend, "nope")
     with pytest.raises(ValueError, match="n_items must be an int >= 1"):
         run_regime_study(backend, "tiered", n_items=0)
+
+
+def test_the_one_expert_part_routes_the_novice_seats_to_their_own_model() -> None:
+    from dataclasses import replace
+
+    from econ_env.llm.simulated import SimParams
+
+    base = SimParams.from_preset("qwen2.5-coder-0.5b-arith")
+    expert = SimulatedBackend(replace(base, skill=8.0), seed=0)
+    novice = SimulatedBackend(replace(base, skill=-8.0), seed=1)
+    _, traces = run_regime_study(expert, "one_expert", n_items=6, novice_backend=novice)
+    # finished drafts (a simulated draft cut at its cap carries no answer)
+    drafts = [
+        r for v in traces.values() for r in v if r.role == "draft" and r.finish_reason == "stop"
+    ]
+    by_seat = {a: [r.correct for r in drafts if r.agent_index == a] for a in range(3)}
+    assert REGIME_STUDIES["one_expert"].novices == (0, 1)
+    assert not any(by_seat[0]) and not any(by_seat[1])  # the novice model, skill -8
+    assert all(by_seat[2])  # the expert, skill +8
+
+
+def test_seat_skills_come_back_from_a_known_team() -> None:
+    from dataclasses import replace
+
+    from econ_env.llm.simulated import SimParams
+
+    base = SimParams.from_preset("qwen2.5-coder-0.5b-arith")
+    true = replace(base, skill=(-3.0, -3.0, 0.0))
+    _, traces = run_regime_study(SimulatedBackend(true, seed=0), "one_expert", n_items=30)
+    rows = _benchmark().distinct([r for v in traces.values() for r in v])
+    got = _benchmark().seat_skills(rows, base)
+    assert len(got) == 3
+    assert got[2] > got[0] + 1.0 and got[2] > got[1] + 1.0
+    for g, t in zip(got, true.skill, strict=True):
+        assert g == pytest.approx(t, abs=1.0)
