@@ -85,6 +85,17 @@ def study_backend(
     return make_backend(args.backend, **kwargs), kwargs
 
 
+def distinct(rows: list[Any]) -> list[Any]:
+    """One row per distinct completion (a draft several policies share counts once)."""
+    seen, out = set(), []
+    for r in rows:
+        key = json.dumps({**asdict(r), "episode_correct": None}, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def fit_regime_step(params: Any, fit: Any, traces: Path) -> Any:
     """``params`` with step 8's fields (``fact_weight``, ``tier_length``, ``tier_influence``)
     fitted on the regime parts' traces (``benchmarks/sim_to_real_regimes.py``), which the main
@@ -165,12 +176,7 @@ def _study(args: argparse.Namespace, argv: list[str] | None, tmp: Path) -> int:
 
     # --- fit a preset to the distinct real completions (a draft several policies share is one
     # completion, served from the cache to each), report on the calibration policies' episodes
-    seen, unique = set(), []
-    for r in rows:
-        key = json.dumps({**asdict(r), "episode_correct": None}, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            unique.append(r)
+    unique = distinct(rows)
     print(f"fit: {len(unique)} distinct completions of {len(rows)} rows")
     params, fit = fit_sim_params(unique, skill_mode="shared")
     regime_traces = PRESETS / f"{PRESET_NAME}.regime-traces.jsonl.gz"

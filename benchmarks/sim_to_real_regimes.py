@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sim_to_real import ASSETS, PRESET_NAME, PRESETS, study_backend  # noqa: E402
+from sim_to_real import ASSETS, PRESET_NAME, PRESETS, distinct, study_backend  # noqa: E402
 
 EPISODES = "regime_episodes.jsonl"
 TRACES = f"{PRESET_NAME}.regime-traces.jsonl.gz"
@@ -91,17 +91,6 @@ def base_preset() -> Any:
 
     shipped, default = SimParams.from_preset(PRESET_NAME), SimParams()
     return replace(shipped, **{f: getattr(default, f) for f in REGIME_FIELDS})
-
-
-def distinct(rows: list[Any]) -> list[Any]:
-    """One row per distinct completion (a draft several policies share counts once)."""
-    seen, out = set(), []
-    for r in rows:
-        key = json.dumps({**asdict(r), "episode_correct": None}, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            out.append(r)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
