@@ -1,12 +1,13 @@
 """The sim-to-real study's regime part: issue 14's regimes on a real model.
 
-The main study (:mod:`econ_env.fidelity.study`) plays the plain auction and debate. Two of the
-regimes that make communication pay change what a model does, and the simulator has a field for
-each that the main study cannot identify:
+The main study (:mod:`econ_env.fidelity.study`) plays the plain auction and debate. The regimes
+that make communication pay change what a model does, and the simulator has fields for them
+that the main study cannot identify:
 
 - ``asymmetric`` (Optima-style split facts, :mod:`econ_env.tasks.split_facts`): each of three
-  bidders holds one of an item's three facts, and a broadcast (full or summary) carries the
-  speaker's facts. The simulator's ``fact_weight`` is the logit penalty of a missing fact.
+  bidders holds one of an item's three facts, and by the env's knowledge model a broadcast (full
+  or summary) hands the speaker's facts to the listeners. The simulator's ``fact_weight`` is the
+  logit penalty of a missing fact.
 - ``two_facts``: the same with two facts per item (one bidder holds none): Qwen2.5-Coder-0.5B
   solves too few three-fact items with every fact for the penalty of a missing one to show.
 - ``one_expert``: the main study's items with a real expert among real novices: the study's
