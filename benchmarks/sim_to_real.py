@@ -69,20 +69,27 @@ def study_backend(
     shipped cache unpacked into ``tmp`` and replayed (with the recording's arguments from
     ``shipped_meta``, by which the cache knows the backend), with ``--cache`` that file in
     ``--cache-mode``, else the bare backend."""
-    from econ_env.llm.registry import make_backend
-
     kwargs = {k: json.loads(v) for k, v in (a.split("=", 1) for a in args.backend_arg)}
     if args.replay:
         kwargs = {**shipped_meta.get("backend_kwargs", {}), **kwargs}
         cache = tmp / "real.sqlite"
         with gzip.open(ASSETS / "real_cache.sqlite.gz", "rb") as src, cache.open("wb") as dst:
             shutil.copyfileobj(src, dst)
-        spec = f"cache:{args.backend}"
-        return make_backend(spec, path=str(cache), mode="replay", **kwargs), kwargs
+    return cached_backend(args.backend, args, kwargs, tmp), kwargs
+
+
+def cached_backend(spec: str, args: argparse.Namespace, kwargs: dict[str, Any], tmp: Path) -> Any:
+    """Backend ``spec`` behind the study's cache: with ``--replay`` the shipped cache that
+    :func:`study_backend` unpacked into ``tmp``, replayed; with ``--cache`` that file in
+    ``--cache-mode``; else the bare backend."""
+    from econ_env.llm.registry import make_backend
+
+    if args.replay:
+        path = str(tmp / "real.sqlite")
+        return make_backend(f"cache:{spec}", path=path, mode="replay", **kwargs)
     if args.cache:
-        spec, mode = f"cache:{args.backend}", args.cache_mode
-        return make_backend(spec, path=args.cache, mode=mode, **kwargs), kwargs
-    return make_backend(args.backend, **kwargs), kwargs
+        return make_backend(f"cache:{spec}", path=args.cache, mode=args.cache_mode, **kwargs)
+    return make_backend(spec, **kwargs)
 
 
 def distinct(rows: list[Any]) -> list[Any]:

@@ -39,7 +39,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sim_to_real import ASSETS, PRESET_NAME, PRESETS, distinct, study_backend  # noqa: E402
+from sim_to_real import (  # noqa: E402
+    ASSETS,
+    PRESET_NAME,
+    PRESETS,
+    cached_backend,
+    distinct,
+    study_backend,
+)
 
 EPISODES = "regime_episodes.jsonl"
 TRACES = f"{PRESET_NAME}.regime-traces.jsonl.gz"
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp: Path) -> int:
     from econ_env.calibration import load_traces
     from econ_env.calibration.commands import report_markdown
-    from econ_env.calibration.regime_fit import fit_regime_fields
+    from econ_env.calibration.regime_fit import REGIME_FIELDS, fit_regime_fields
     from econ_env.calibration.traces_io import save_traces
     from econ_env.fidelity import load_episodes, save_episodes
     from econ_env.fidelity.regimes import REGIME_STUDIES, run_regime_study
@@ -119,7 +126,8 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     shipped_path = ASSETS / EPISODES
     shipped_eps, shipped_meta = load_episodes(shipped_path) if shipped_path.is_file() else ([], {})
     backend, kwargs = study_backend(args, shipped_meta, tmp)
-    novice = novice_backend(args, kwargs, tmp)
+    # the one_expert part's novice seats: behind the same cache, with the same --backend-arg
+    novice = cached_backend(args.novice_backend, args, kwargs, tmp)
     t0 = time.perf_counter()
     real: dict[str, list[Any]] = {}
     part_rows: dict[str, list[Any]] = {}
@@ -218,15 +226,11 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
         },
         "fit": {
             "fitted": fit.fitted,
-            "kept": {k: v for k, v in fit.kept.items()},
+            "kept": dict(fit.kept),
             "notes": fit.notes,
             "estimates": [asdict(e) for e in fit.estimates],
             "before": {f: _jsonable(getattr(before, f)) for f in ("fact_weight",)},
-            "params": {
-                "fact_weight": after.fact_weight,
-                "tier_length": dict(after.tier_length),
-                "tier_influence": dict(after.tier_influence),
-            },
+            "params": {f: _jsonable(getattr(after, f)) for f in REGIME_FIELDS},
         },
         "results": results,
         "metrics": metrics,
@@ -270,20 +274,6 @@ def metrics_markdown(metrics: dict[str, dict[str, Any]]) -> str:
     return head + body
 
 
-def novice_backend(args: argparse.Namespace, kwargs: dict[str, Any], tmp: Path) -> Any:
-    """The one_expert part's novice model (``--novice-backend``) behind the same cache as the
-    study's model, with the same ``--backend-arg`` arguments."""
-    from econ_env.llm.registry import make_backend
-
-    if args.replay:
-        path, mode = tmp / "real.sqlite", "replay"  # unpacked by study_backend
-        return make_backend(f"cache:{args.novice_backend}", path=str(path), mode=mode, **kwargs)
-    if args.cache:
-        spec, mode = f"cache:{args.novice_backend}", args.cache_mode
-        return make_backend(spec, path=args.cache, mode=mode, **kwargs)
-    return make_backend(args.novice_backend, **kwargs)
-
-
 def seat_skills(rows: list[Any], base: Any) -> tuple[float, ...]:
     """Per-seat logit skills from one part's distinct finished drafts: for each seat the MAP
     skill (prior N(0, 4^2), as calibration's) with ``base``'s difficulty and temperature
@@ -297,12 +287,12 @@ def seat_skills(rows: list[Any], base: Any) -> tuple[float, ...]:
 
     drafts = [r for r in rows if r.role == "draft" and r.finish_reason == "stop"]
     seats = sorted({r.agent_index for r in drafts})
+    # the base model's logit without its skill: difficulty and temperature effects only
+    zero = replace(base, skill=0.0)
     out = []
     for seat in range(max(seats) + 1 if seats else 0):
         sel = [r for r in drafts if r.agent_index == seat]
         y = np.array([r.correct for r in sel], float)
-        # the base model's logit without its skill: difficulty and temperature effects only
-        zero = replace(base, skill=0.0)
         off = np.array([math.log(q / (1 - q)) for q in (p_fresh(r, zero, False) for r in sel)])
 
         def loss(s: float, y: np.ndarray = y, off: np.ndarray = off) -> float:

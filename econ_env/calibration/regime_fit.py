@@ -160,9 +160,12 @@ def tier_length_fit(rows: Sequence[Any], p: SimParams, rep: FitReport) -> dict:
 
 def tier_influence_fit(rows: Sequence[Any], p: SimParams, offset: bool, rep: FitReport) -> dict:
     """``tier_influence`` per compressed tier from revisions that heard a shorter tier."""
-    sel = [r for r in social_rows(rows) if any(t != "full" for t in plural_rows_tiers(r))]
-    tiers = sorted({t for r in sel for t in plural_rows_tiers(r) if t != "full"})
-    counts = {t: sum(t in plural_rows_tiers(r) for r in sel) for t in tiers}
+    # each revision that heard a shorter tier, with the tiers of the messages carrying its
+    # heard plurality (computed once: the likelihood reads them on every evaluation)
+    heard = [(r, plural_rows_tiers(r)) for r in social_rows(rows)]
+    heard = [(r, ts) for r, ts in heard if any(t != "full" for t in ts)]
+    tiers = sorted({t for _, ts in heard for t in ts if t != "full"})
+    counts = {t: sum(t in ts for _, ts in heard) for t in tiers}
     tiers = [t for t in tiers if counts[t] >= MIN_ROWS]
     if not tiers:
         rep.kept["tier_influence"] = (
@@ -170,9 +173,9 @@ def tier_influence_fit(rows: Sequence[Any], p: SimParams, offset: bool, rep: Fit
             f"({counts or 'none'})"
         )
         return {}
-    sel = [r for r in sel if all(t == "full" or t in tiers for t in plural_rows_tiers(r))]
+    heard = [(r, ts) for r, ts in heard if all(t == "full" or t in tiers for t in ts)]
+    sel, carried = [r for r, _ in heard], [ts for _, ts in heard]
     cols = social_columns(sel, p, offset)
-    carried = [plural_rows_tiers(r) for r in sel]
 
     def factors(v: np.ndarray) -> np.ndarray:
         w = dict(zip(tiers, v, strict=True))
