@@ -1,8 +1,11 @@
 """The regimes on a real model: split facts and DALA's message tiers against the simulator.
 
 Plays the regime parts of the sim-to-real study (``econ_env.fidelity.regimes.REGIME_STUDIES``:
-``asymmetric``, three bidders with one fact each; ``two_facts``, two facts per item;
-``tiered``, the main study's items with summary and keywords written by the model) on a real model through the SQLite cache, fits the simulator's
+``asymmetric``, three bidders with one fact each; ``two_facts``, two facts per item; both again
+with ``carry_facts=True`` (``*_carried``), where a revision prompt lists the facts heard;
+``one_expert``, the study's model among two smaller ones; ``tiered``, the main study's items with
+summary and keywords written by the model) on a real model through the SQLite cache, fits the
+simulator's
 regime fields (``fact_weight``, ``tier_length``, ``tier_influence``;
 ``econ_env.calibration.regime_fit``) on top of the shipped ``qwen2.5-coder-0.5b-arith`` preset,
 and plays the same policies, items and env seeds on the simulator before and after that fit
@@ -66,9 +69,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cache-mode", default="read-write", choices=("read-write", "replay"))
     p.add_argument("--replay", action="store_true", help="replay the shipped cache (no model)")
     p.add_argument("--check", action="store_true", help=f"compare real episodes with {EPISODES}")
-    p.add_argument(
-        "--regimes", default="asymmetric,two_facts,one_expert,tiered", help="comma-separated parts"
-    )
+    p.add_argument("--regimes", default=None, help="comma-separated parts (default: every part)")
     p.add_argument("--items", type=int, default=None, help="items per part (default: the part's)")
     p.add_argument("--repeats", type=int, default=5, help="simulator seeds per episode")
     p.add_argument("--parallel", type=int, default=12, help="episodes batched together")
@@ -78,11 +79,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def parse_regimes(text: str) -> list[str]:
+def parse_regimes(text: str | None) -> list[str]:
     """``"asymmetric,tiered"`` -> the names, checked against ``REGIME_STUDIES`` (``ValueError``
-    naming ``--regimes`` and the allowed names)."""
+    naming ``--regimes`` and the allowed names); ``None``: every part."""
     from econ_env.fidelity.regimes import REGIME_STUDIES
 
+    if text is None:
+        return list(REGIME_STUDIES)
     names = [x.strip() for x in text.split(",") if x.strip()]
     bad = [n for n in names if n not in REGIME_STUDIES]
     if not names or bad:
@@ -182,6 +185,7 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     sims = {"before (regime fields at their defaults)": before, "refitted": after}
     results: dict[str, dict[str, Any]] = {}
     sim_rows: dict[str, list[Any]] = {label: [] for label in sims}
+    part_sim: dict[str, dict[str, list[Any]]] = {n: {label: [] for label in sims} for n in names}
     team_rows: dict[str, list[Any]] = {"real": [], **{label: [] for label in sims}}
     skills: dict[str, Any] = {}
     md = []
@@ -201,6 +205,7 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
                 sim.extend(eps)
                 got = [r for v in traces.values() for r in v]
                 (team_rows[label] if name in skills else sim_rows[label]).extend(got)
+                part_sim[name][label].extend(got)
             costs = REGIME_STUDIES[name].config.costs()  # team return: correct - λ·billed/budget
             res = compare(real[name], sim, n_boot=args.boot, costs=costs)
             results[name][label] = res
@@ -211,6 +216,14 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
     (out / "regime_fit.md").write_text(report_markdown(fit_meta, fit), encoding="utf-8")
     md.append("### The regime fields' metrics, real vs simulated\n\n" + metrics_markdown(metrics))
     print(md[-1])
+    facts_parts = {  # split facts, per part: does a heard fact help (carry_facts or not)?
+        n: regime_metrics(part_rows[n], part_sim[n], keys=("learned", "every fact"))
+        for n in names
+        if REGIME_STUDIES[n].config.task == "split_facts"
+    }
+    if facts_parts:
+        md.append("### Split facts per part\n\n" + parts_markdown(facts_parts))
+        print(md[-1])
     team = {}
     if team_rows["real"]:
         real_team = team_rows.pop("real")
@@ -234,6 +247,7 @@ def _run(args: argparse.Namespace, names: list[str], argv: list[str] | None, tmp
         },
         "results": results,
         "metrics": metrics,
+        "facts_parts": facts_parts,
         "one_expert": {"skills": {k: list(v) for k, v in skills.items()}, "metrics": team},
     }
     (out / RESULT).write_text(json.dumps(summary, indent=1), encoding="utf-8")
@@ -272,6 +286,20 @@ def metrics_markdown(metrics: dict[str, dict[str, Any]]) -> str:
         for m, row in metrics.items()
     )
     return head + body
+
+
+def parts_markdown(parts: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Per-part metrics (``{part: regime_metrics(...)}``) as one markdown table."""
+    rows = [(n, m, row) for n, metrics in parts.items() for m, row in metrics.items()]
+    if not rows:
+        return "(no split-facts rows)\n"
+    sources = list(rows[0][2])
+    head = "| part | metric | " + " | ".join(sources) + " |\n|---|---|" + "---|" * len(sources)
+    body = "".join(
+        f"\n| {n} | {m} | " + " | ".join(_cell(v) for v in row.values()) + " |"
+        for n, m, row in rows
+    )
+    return head + body + "\n"
 
 
 def seat_skills(rows: list[Any], base: Any) -> tuple[float, ...]:

@@ -118,9 +118,11 @@ def _regime_metrics(rows: Sequence[Any], put: Any) -> None:
                 if r.facts_known >= 1.0 and r.item_id.startswith("split_facts/")
             ],
         )
+        learned = [r for r in rows if r.role == "revise" and r.learned]
+        put("accuracy[revise, learned a fact]", [r.correct for r in learned])
         put(
-            "accuracy[revise, learned a fact]",
-            [r.correct for r in rows if r.role == "revise" and r.learned],
+            "accuracy[revise, learned, every fact]",
+            [r.correct for r in learned if r.facts_known >= 1.0],
         )
     comp = [r for r in rows if r.role == "compress"]
     for tier in sorted({r.tier for r in comp if r.tier}):

@@ -10,6 +10,11 @@ that the main study cannot identify:
   logit penalty of a missing fact.
 - ``two_facts``: the same with two facts per item (one bidder holds none): Qwen2.5-Coder-0.5B
   solves too few three-fact items with every fact for the penalty of a missing one to show.
+- ``two_facts_carried`` / ``asymmetric_carried``: the split-facts parts with ``carry_facts=True``:
+  a revision prompt lists every fact its bidder heard, so the real model reads the facts the
+  knowledge model says it learned (without it, a real listener only reads the speaker's draft,
+  which states the speaker's own numbers among invented ones). The vote plays the same drafts
+  as the parts without carrying.
 - ``one_expert``: the main study's items with a real expert among real novices: the study's
   model plays the last seat, a smaller one (SmolLM2-135M on the shipped run) the other two. The
   simulator's version gives each seat its fitted skill.
@@ -81,6 +86,34 @@ REGIME_STUDIES: dict[str, RegimeStudy] = {
             StudyPolicy("vote (silent), two facts", "auction_v0", "silent"),
             StudyPolicy("truthful, two facts", "auction_v0", "truthful"),
             StudyPolicy("round-robin, two facts", "auction_v0", "round_robin"),
+        ),
+    ),
+    "two_facts_carried": RegimeStudy(
+        "two_facts_carried",
+        StudyConfig(
+            task="split_facts",
+            task_kwargs={"n_facts": 2},
+            n_items={"auction_v0": 30},
+            env_kwargs={"auction_v0": {**_AUCTION, "budget": 4096, "carry_facts": True}},
+        ),
+        (
+            StudyPolicy("vote (silent), two facts carried", "auction_v0", "silent"),
+            StudyPolicy("truthful, two facts carried", "auction_v0", "truthful"),
+            StudyPolicy("round-robin, two facts carried", "auction_v0", "round_robin"),
+        ),
+    ),
+    "asymmetric_carried": RegimeStudy(
+        "asymmetric_carried",
+        StudyConfig(
+            task="split_facts",
+            task_kwargs={"n_facts": 3},
+            n_items={"auction_v0": 30},
+            env_kwargs={"auction_v0": {**_AUCTION, "budget": 4096, "carry_facts": True}},
+        ),
+        (
+            StudyPolicy("vote (silent), three facts carried", "auction_v0", "silent"),
+            StudyPolicy("truthful, three facts carried", "auction_v0", "truthful"),
+            StudyPolicy("round-robin, three facts carried", "auction_v0", "round_robin"),
         ),
     ),
     "one_expert": RegimeStudy(

@@ -21,6 +21,7 @@ ids are ``"split_facts/<n_facts>/<seed>/<idx>"`` and ``get(id)`` rebuilds the it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "SplitFactsSource",
     "facts_of",
     "item_facts",
+    "known_question",
     "make_split_facts",
     "share_indices",
     "share_question",
@@ -88,10 +90,28 @@ def share_question(item: TaskItem, agent_index: int, n_agents: int) -> str:
     """
     if not item_facts(item):
         return item.question
-    share = facts_of(item, agent_index, n_agents)
-    if not share:
+    return known_question(item, share_indices(len(item_facts(item)), agent_index, n_agents))
+
+
+def known_question(item: TaskItem, known: Iterable[int]) -> str:
+    """The question followed by the facts with indices ``known``, in fact order, in
+    :func:`share_question`'s format (which is this function on an agent's share).
+
+    The games use it with ``carry_facts=True``: a prompt then lists every fact its agent knows
+    at that moment, its own share and those the messages it read carried. Exactly
+    ``item.question`` for an item without facts; ``ValueError`` for an index outside the item's
+    facts.
+    """
+    facts = item_facts(item)
+    if not facts:
+        return item.question
+    idx = sorted(frozenset(known))
+    bad = [j for j in idx if not _is_int(j) or not 0 <= j < len(facts)]
+    if bad:
+        raise ValueError(f"known fact indices must be in [0, {len(facts) - 1}], got {bad}")
+    if not idx:
         return item.question + "\n\nFacts you know: none."
-    return item.question + "\n\nFacts you know:\n" + "\n".join("- " + f for f in share)
+    return item.question + "\n\nFacts you know:\n" + "\n".join("- " + facts[j] for j in idx)
 
 
 def task_has_facts(task: Any) -> bool:

@@ -283,9 +283,12 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
         return {"answer": ans, "tokens": tokens, "chars": chars, "logprob": logprob,
                 "entropy": entropy}  # fmt: skip
 
-    def _question(self, item: torch.Tensor) -> torch.Tensor:
-        """``(B, n)`` characters of each agent's question (with its share of split facts)."""
+    def _question(self, item: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, n)`` characters of each agent's question with its share of split facts, or
+        with the facts of its known mask ``known`` (``(B, n)``; ``carry_facts``)."""
         t = self.table
+        if known is not None:
+            return t.row(t.question_chars, item)[:, None] + self.facts.known_chars(known, item)
         return t.row(t.question_chars, item)[:, None] + self.facts.chars.index_select(0, item)
 
     # ------------------------------------------------------------------ one round
@@ -417,7 +420,8 @@ class VecAuctionEnv(AuctionTiers, AuctionObservations, VecEnvBase):
         count = heard_from.sum(-1)
         shared = quoted + 2 * (count - 1).clamp(min=0)
         base = self._revise_base.index_select(0, choice)
-        prompt_chars = base + self._question(item) + chars + shared
+        listed = self.known if self.config.carry_facts else None  # the facts it knows now
+        prompt_chars = base + self._question(item, listed) + chars + shared
         prompt = self.sim.prompt_tokens(prompt_chars, 4)
         valid = heard >= 0
         norm = t.cell(t.norm_chars, item[:, None, None], heard.clamp(min=0))

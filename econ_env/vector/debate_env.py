@@ -239,7 +239,10 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         cfg, t, sim, p = self.config, self.table, self.sim, self.params
         r = item.numel()
         choice = t.is_choice[item].to(torch.int64)
-        prompt = sim.prompt_tokens(self._commit_base[choice] + t.question_chars[item] + sources, 2)
+        question = t.question_chars[item]
+        if known is not None and cfg.carry_facts:  # the prompt lists the facts it read
+            question = question + self.facts.known_chars(known[:, None], item)[:, 0]
+        prompt = sim.prompt_tokens(self._commit_base[choice] + question + sources, 2)
         skill = torch.full((r,), p.coordinator_skill, dtype=torch.float64, device=self.device)
         temp = torch.full((r,), self._defaults[0], dtype=torch.float64, device=self.device)
         bonus: torch.Tensor | float = 0.0
@@ -269,19 +272,22 @@ class VecDebateEnv(DebateSetup, DebateObservations, VecEnvBase):
         com = torch.where(played, self.commits[:, 0], -1)
         # executors answer (question, strategy and the previous commitment)
         quoted = torch.where(played, self._commit_prefix + self.commit_chars, 0)
+        learned, known = None, self.known
+        if self.facts.any:  # executors read the last commitment: they learn its facts
+            known = torch.where(played[:, None], known | self.coord_known[:, None], known)
+        # an executor's prompt lists its share, or with carry_facts every fact it knows now
+        listed = self.facts.known_chars(known, item) if cfg.carry_facts else self.facts.chars[item]
         ex_prompt = sim.prompt_tokens(
             self._exec_base[choice]
             + (t.question_chars[item] + self.strategy_chars + quoted)[:, None]
-            + self.facts.chars[item],
+            + listed,
             2,
         )
         heard = com[:, None].expand(b, n).reshape(-1, 1)
         own = torch.where(played[:, None], self.answer, -1).reshape(-1)
         bonus = (self.strategy_good.double() * p.strategy_bonus)[:, None].expand(b, n).reshape(-1)
         skill = self.sim.skill[None, :].expand(b, n).reshape(-1)
-        learned, known = None, self.known
-        if self.facts.any:  # executors read the last commitment: they learn its facts
-            known = torch.where(played[:, None], known | self.coord_known[:, None], known)
+        if self.facts.any:
             frac = self.facts.known_fraction(known, item)
             bonus = bonus - sim.fact_weight * (1.0 - frac.double().reshape(-1))
             learned = (known != self.known_prev).reshape(-1)

@@ -7,7 +7,10 @@
 - Split facts (items with ``meta["facts"]``, :mod:`econ_env.tasks.split_facts`):
   :class:`FactTable` holds, per pool item, the number of facts, each agent's initial share as a
   bit mask (:func:`~econ_env.tasks.split_facts.share_indices`) and the characters the share
-  adds to the agent's question (:func:`~econ_env.tasks.split_facts.share_question`).
+  adds to the agent's question (:func:`~econ_env.tasks.split_facts.share_question`), and the
+  characters each fact adds to a list of known facts, so a game with ``carry_facts=True``
+  counts the prompt of any known set (:meth:`FactTable.known_chars`, the length of
+  :func:`~econ_env.tasks.split_facts.known_question`'s list).
   Known sets are int64 bit masks; :func:`popcount` counts them.
 """
 
@@ -25,6 +28,8 @@ from econ_env.tasks.split_facts import item_facts, share_indices, share_question
 __all__ = ["FactTable", "fact_table", "popcount", "spread", "team_of", "union"]
 
 MAX_FACTS = 8
+_HEAD = len("\n\nFacts you know:")  # then "\n- " + fact per known fact
+_NONE = len("\n\nFacts you know: none.")
 
 
 def team_of(
@@ -64,13 +69,24 @@ def popcount(x: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class FactTable:
-    """Per pool item: ``n_facts`` (M,), ``share`` (M, n) initial known masks and ``chars``
-    (M, n) characters each agent's facts add to its question (all zero without facts)."""
+    """Per pool item: ``n_facts`` (M,), ``share`` (M, n) initial known masks, ``chars``
+    (M, n) characters each agent's facts add to its question (all zero without facts) and
+    ``fact_chars`` (M, MAX_FACTS) characters fact ``j`` adds to a list of known facts."""
 
     n_facts: torch.Tensor
     share: torch.Tensor
     chars: torch.Tensor
+    fact_chars: torch.Tensor
     any: bool
+
+    def known_chars(self, known: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
+        """Characters the facts list of known masks ``known`` (``(B, k)``) adds to item
+        ``item[b]``'s question (``(B, k)``; 0 for an item without facts)."""
+        fc = self.fact_chars.index_select(0, item)[:, None, :]  # (B, 1, MAX_FACTS)
+        bits = (known[..., None] >> torch.arange(MAX_FACTS, device=known.device)) & 1
+        listed = _HEAD + (bits * fc).sum(-1)
+        nf = self.n_facts.index_select(0, item)[:, None]
+        return torch.where(nf > 0, torch.where(known > 0, listed, _NONE), 0)
 
     def known_fraction(self, known: torch.Tensor, item: torch.Tensor) -> torch.Tensor:
         """Fraction of the item's facts in ``known`` (``(B, n)``; 1.0 without facts)."""
@@ -85,6 +101,7 @@ def fact_table(items: Any, n: int, device: torch.device) -> FactTable:
     n_facts = np.zeros(m, np.int64)
     share = np.zeros((m, n), np.int64)
     chars = np.zeros((m, n), np.int64)
+    fact_chars = np.zeros((m, MAX_FACTS), np.int64)
     for k, it in enumerate(items):
         facts = item_facts(it)
         if not facts:
@@ -95,11 +112,12 @@ def fact_table(items: Any, n: int, device: torch.device) -> FactTable:
         for a in range(n):
             share[k, a] = sum(1 << j for j in share_indices(len(facts), a, n))
             chars[k, a] = len(share_question(it, a, n)) - len(it.question)
+        fact_chars[k, : len(facts)] = [3 + len(f) for f in facts]
 
     def t(x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(x, dtype=torch.int64, device=device)
 
-    return FactTable(t(n_facts), t(share), t(chars), bool(n_facts.any()))
+    return FactTable(t(n_facts), t(share), t(chars), t(fact_chars), bool(n_facts.any()))
 
 
 def spread(known: torch.Tensor, heard_from: torch.Tensor) -> torch.Tensor:

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
 import econ_env
+from econ_env.llm.base import Completion, GenRequest
+from econ_env.llm.simulated import SimulatedBackend
+
+
+class Recorder(SimulatedBackend):
+    """The simulated backend, keeping every request it answers."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.requests: list[GenRequest] = []
+
+    def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
+        self.requests.extend(requests)
+        return super().generate(requests)
+
+
+@pytest.fixture
+def recorder() -> Callable[..., Recorder]:
+    """``recorder(seed=0, ...)``: a simulated backend that keeps every request it answers
+    (``.requests``)."""
+    return Recorder
 
 
 def _policy_episode(env: Any, seed: int, policy: str = "truthful") -> list:

@@ -17,18 +17,6 @@ from econ_env.tasks.split_facts import SplitFactsSource, facts_of, item_facts
 from econ_env.testing.checks import run_all_checks
 
 
-class Recorder(SimulatedBackend):
-    """The simulated backend, keeping every request it answers."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.requests: list[GenRequest] = []
-
-    def generate(self, requests: Sequence[GenRequest]) -> list[Completion]:
-        self.requests.extend(requests)
-        return super().generate(requests)
-
-
 def answer_of(c: Completion) -> str | None:
     return normalize_answer(extract_answer(c.text, "numeric"), "numeric")
 
@@ -134,8 +122,8 @@ def test_auction_communication_pays() -> None:
     assert speak > silent + 0.3, (silent, speak)
 
 
-def test_auction_broadcast_teaches_listeners() -> None:
-    backend = Recorder(seed=0)
+def test_auction_broadcast_teaches_listeners(recorder) -> None:
+    backend = recorder(seed=0)
     env = auction(backend=backend, budget=100_000, max_rounds=3)
     _, infos = env.reset(seed=1)
     item = env.game.item
@@ -187,8 +175,8 @@ def test_api_checks_pass_with_split_facts(module: object) -> None:
 
 
 # ----------------------------------------------------------------------------- debate_v0
-def test_debate_executors_learn_from_the_commitment() -> None:
-    backend = Recorder(seed=0)
+def test_debate_executors_learn_from_the_commitment(recorder) -> None:
+    backend = recorder(seed=0)
     env = debate_v0.parallel_env(
         task="split_facts", backend=backend, early_stop=False, max_rounds=3, budget=100_000
     )
@@ -217,8 +205,8 @@ def test_debate_executors_learn_from_the_commitment() -> None:
     assert observed[1] == pytest.approx([1.0] * 3)
 
 
-def test_debate_local_commitments_carry_their_groups_facts() -> None:
-    backend = Recorder(seed=0)
+def test_debate_local_commitments_carry_their_groups_facts(recorder) -> None:
+    backend = recorder(seed=0)
     env = debate_v0.parallel_env(
         task="split_facts",
         task_kwargs={"n_facts": 4},

@@ -59,6 +59,11 @@ def test_the_regime_parts_replay_bit_for_bit_without_the_model(tmp_path, monkeyp
     metrics = result["metrics"]
     assert "accuracy[part of the facts]" in metrics
     assert "adopted plurality[heard summary]" in metrics
+    # split facts per part: the carried parts' revisions read the facts they learned
+    parts = result["facts_parts"]
+    assert set(parts) == {"asymmetric", "two_facts", "asymmetric_carried", "two_facts_carried"}
+    for name in parts:
+        assert parts[name]["accuracy[revise, learned a fact]"]["real"][1] > 0, name
 
 
 def test_a_tampered_regime_recording_fails_the_check(tmp_path) -> None:
@@ -79,9 +84,9 @@ def test_a_tampered_regime_recording_fails_the_check(tmp_path) -> None:
 def test_bad_arguments_are_named(capsys) -> None:
     mod = _benchmark()
     assert mod.main(["--regimes", "tiered,nope", "--out", "/tmp/unused"]) == 2
-    assert "--regimes must name parts of ['asymmetric', 'one_expert', 'tiered', 'two_facts']" in (
-        capsys.readouterr().err
-    )
+    err = capsys.readouterr().err
+    assert "--regimes must name parts of ['asymmetric', 'asymmetric_carried', 'one_expert'," in err
+    assert "'tiered', 'two_facts', 'two_facts_carried']" in err
     backend = SimulatedBackend(seed=0)
     with pytest.raises(ValueError, match="unknown regime study 'nope'"):
         run_regime_study(backend, "nope")

@@ -34,7 +34,12 @@ torch.set_num_threads(1)
 POLICIES = ("neutral", "conservative", "exploratory", "random")
 BACKENDS = ({}, {"backend_kwargs": {"preset": "qwen2.5-coder-0.5b"}})
 GROUPED = {"n_agents": 4, "groups": 2}
-REGIMES = ({"task": "split_facts"}, {"team": "spread"})  # issue 14, with the neutral policy
+# issue 14, with the neutral policy; carry_facts lists the facts read in the prompts
+REGIMES = (
+    {"task": "split_facts"},
+    {"team": "spread"},
+    {"task": "split_facts", "carry_facts": True},
+)
 EPISODES = 2000
 CHECKS_PER_COMPARISON = 9
 N_COMPARISONS = len(POLICIES) * len(BACKENDS) + 1 + len(REGIMES)

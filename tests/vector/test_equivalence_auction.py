@@ -68,6 +68,18 @@ CASES = [
     # self-consistent first drafts (k samples per agent, every sample votes until a revision)
     ("silent", {"draft_samples": 3, "team": "one_expert", "answer_rule": "last_speaker"}),
     ("truthful", {"draft_samples": 2, "task": "split_facts"}),
+    # broadcasts carry the speakers' facts into the listeners' revision prompts
+    (
+        "always",
+        {
+            "task": "split_facts",
+            "carry_facts": True,
+            "mechanism": "top_k",
+            "top_k": 3,
+            "stop_on_consensus": False,
+            "budget": 20_000,
+        },
+    ),
     # tier-specific bidders: broadcast summaries / keywords (no facts, less influence)
     *[
         (f"econ_env_baselines.auction:{cls}", {"tiers": TIERS, "task": "split_facts"})

@@ -17,7 +17,7 @@ from econ_env.core.team import resolve_team
 from econ_env.envs.auction import prompts as auction_prompts
 from econ_env.envs.debate import prompts as debate_prompts
 from econ_env.llm.simulated.params import SimParams
-from econ_env.tasks.split_facts import item_facts, share_indices
+from econ_env.tasks.split_facts import item_facts, known_question, share_indices
 from econ_env.vector.regimes import popcount
 
 torch.set_num_threads(1)
@@ -171,3 +171,53 @@ def test_keys_are_stable_and_off_by_default() -> None:
     env = V.debate(num_envs=2, seed=0, item_pool=POOL)
     _, info = env.reset()
     assert "facts_known" not in info
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n_agents=st.integers(1, 5))
+def test_known_chars_are_the_text_builders_lengths(seed: int, n_agents: int) -> None:
+    """``carry_facts`` prompts: the characters of any known set's facts list."""
+    env = V.auction(num_envs=8, seed=seed, item_pool=POOL, task="split_facts", n_agents=n_agents)
+    env.reset()
+    gen = torch.Generator().manual_seed(seed)
+    known = torch.randint(0, 1 << 8, (env.num_envs, n_agents), generator=gen)
+    known = known & ((1 << env.facts.n_facts[env.item]) - 1)[:, None]
+    chars = env.facts.known_chars(known, env.item)
+    for b in range(env.num_envs):
+        item = env.table.items[int(env.item[b])]
+        for i in range(n_agents):
+            ks = {j for j in range(8) if int(known[b, i]) >> j & 1}
+            assert int(chars[b, i]) == len(known_question(item, ks)) - len(item.question)
+
+
+@pytest.mark.parametrize("game", ["auction", "debate"])
+def test_carry_facts_lengthens_only_the_prompts_that_list_learned_facts(game: str) -> None:
+    """Same seed with and without ``carry_facts``: the same episode (the simulator reads
+    hints; the budget is out of reach, since billing counts prompts), and prompt tokens grow
+    where a prompt lists facts beyond the share."""
+    runs = {}
+    for carry in (False, True):
+        kw = {"early_stop": False} if game == "debate" else {"stop_on_consensus": False}
+        env = getattr(V, game)(
+            num_envs=64,
+            seed=5,
+            item_pool=POOL,
+            task="split_facts",
+            carry_facts=carry,
+            budget=10**7,
+            **kw,
+        )
+        env.autoreset = False
+        env.reset()
+        gen = torch.Generator().manual_seed(0)
+        steps = []
+        for _ in range(3):
+            acts = torch.rand(env.num_envs, env.n_agents, env.act_dim, generator=gen) * 2 - 1
+            _, _, term, _, info = env.step(acts)
+            steps.append((info["facts_known"].clone(), term.clone(), info["round"].clone(),
+                          info["generated_tokens"].clone()))  # fmt: skip
+        runs[carry] = steps
+    for (k0, t0, r0, g0), (k1, t1, r1, g1) in zip(runs[False], runs[True], strict=True):
+        assert torch.equal(k0, k1) and torch.equal(t0, t1) and torch.equal(r0, r1)
+        assert bool((g1 >= g0).all())
+    assert bool((runs[True][-1][3] > runs[False][-1][3]).any())

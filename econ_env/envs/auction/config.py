@@ -69,6 +69,14 @@ class AuctionConfig:
             is scored at that round and nothing follows it, so it is a true end of the game:
             learners that bootstrap a value on truncation (SB3, Tianshou, TorchRL, CleanRL)
             add a spurious ``γ·V(s_T)`` to the last reward when it is flagged truncated.
+        carry_facts: on split-facts tasks, whether a broadcast carries its speaker's facts
+            into the listeners' prompts. ``False`` (auction_v0's and auction_v1's default):
+            every prompt lists only the agent's own share, and the facts a listener learns
+            (:mod:`econ_env.envs.knowledge`) reach the simulated backend only, so a real model
+            never reads them. ``True``: every revision prompt lists every fact its agent knows
+            then (its share and those the broadcasts it heard carried). The facts ride with the
+            message unbilled; the listener reads them as prompt tokens. Tasks without facts are
+            unaffected.
         task: task source name (see ``econ_env.tasks.list_tasks()``) or a TaskSource object.
         task_kwargs: keyword arguments for the task source.
         backend: backend name (``"simulated"``) or a Backend object.
@@ -115,6 +123,7 @@ class AuctionConfig:
     answer_rule: str = "majority"
     stop_on_consensus: bool = True
     max_rounds_truncates: bool = True
+    carry_facts: bool = False
     task: Any = "arithmetic"
     task_kwargs: dict[str, Any] = field(default_factory=dict)
     backend: Any = "simulated"
@@ -211,6 +220,7 @@ class AuctionConfig:
         )
         need(isinstance(self.stop_on_consensus, bool), "stop_on_consensus", "True or False")
         need(isinstance(self.max_rounds_truncates, bool), "max_rounds_truncates", "True or False")
+        need(isinstance(self.carry_facts, bool), "carry_facts", "True or False")
         need(isinstance(self.info_text, bool), "info_text", "True or False")
         need(
             isinstance(self.tiers, tuple)

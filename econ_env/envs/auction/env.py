@@ -52,8 +52,9 @@ that would overdraw the budget is never made.
 - ``stop_on_consensus=True``; ``task="arithmetic"`` (``gsm8k``, ``mmlu``, ... or a TaskSource) with
   ``task_kwargs`` (``task="split_facts"``: information asymmetry, each bidder's prompt holds
   only its share of the item's facts and it learns the facts of every broadcast it hears,
-  :mod:`econ_env.tasks.split_facts`); ``backend="simulated"`` (or a Backend) with
-  ``backend_kwargs``.
+  :mod:`econ_env.tasks.split_facts`; ``carry_facts=False``: with ``True`` every revision
+  prompt also lists the facts its bidder heard, so a real model reads them too);
+  ``backend="simulated"`` (or a Backend) with ``backend_kwargs``.
 - ``invalid_action="raise"`` (or ``"silence"``: a masked discrete action counts as silence).
 - ``team=None``: heterogeneous bidders (:mod:`econ_env.core.team`): a preset (``"one_expert"``,
   ``"uniform"``, ``"spread"``) or one mapping per bidder with optional ``skill`` (its simulated

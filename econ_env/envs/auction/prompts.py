@@ -7,18 +7,21 @@ completions and benchmark submissions can name the prompts they were made with.
 On tasks whose items carry facts (:mod:`econ_env.tasks.split_facts`) the user message holds the
 question followed by the agent's own share of the facts
 (:func:`~econ_env.tasks.split_facts.share_question`), so ``index`` (the agent's seat) is
-required then; prompts of items without facts are unchanged. Code items (``kind="code"``,
-HumanEval) add one sentence to the system message asking for a fenced code block instead of
-``\\boxed{}``; the prompts of every other kind are unchanged, so ``PROMPT_VERSION`` stays.
+required then; prompts of items without facts are unchanged. A revision prompt may instead list
+every fact the agent knows then (``known``: its share and the facts it heard, the game's
+``carry_facts=True``); with ``known`` equal to the share the text is the same. Code items
+(``kind="code"``, HumanEval) add one sentence to the system message asking for a fenced code
+block instead of ``\\boxed{}``; the prompts of every other kind are
+unchanged, so ``PROMPT_VERSION`` stays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from econ_env.core.transcript import Message as TranscriptMessage
 from econ_env.tasks.base import TaskItem
-from econ_env.tasks.split_facts import item_facts, share_question
+from econ_env.tasks.split_facts import item_facts, known_question, share_question
 
 PROMPT_VERSION = "auction-v0.1"
 
@@ -43,9 +46,13 @@ def _system(
     return {"role": "system", "content": text}
 
 
-def _question(n_agents: int, item: TaskItem, index: int | None) -> str:
+def _question(
+    n_agents: int, item: TaskItem, index: int | None, known: Iterable[int] | None = None
+) -> str:
     if not item_facts(item):
         return item.question
+    if known is not None:
+        return known_question(item, known)
     if index is None:
         raise ValueError(f"item {item.id!r} has facts: pass index= (the agent's seat)")
     return share_question(item, index, n_agents)
@@ -76,13 +83,16 @@ def revise_messages(
     *,
     index: int | None = None,
     system_prompt: str | None = None,
+    known: Iterable[int] | None = None,
 ) -> tuple[dict[str, str], ...]:
     """Messages for a revision after hearing the broadcasts in ``heard`` (``index``: the
-    agent's seat, needed for items with facts; ``system_prompt`` as in :func:`draft_messages`)."""
+    agent's seat, needed for items with facts; ``system_prompt`` as in :func:`draft_messages`;
+    ``known``: the fact indices to list instead of the agent's share, as
+    :func:`~econ_env.tasks.split_facts.known_question` does)."""
     shared = "\n\n".join(f"[{m.speaker}] {m.text}" for m in heard)
     return (
         _system(agent, n_agents, item, system_prompt),
-        {"role": "user", "content": _question(n_agents, item, index)},
+        {"role": "user", "content": _question(n_agents, item, index, known)},
         {"role": "assistant", "content": own_draft},
         {
             "role": "user",

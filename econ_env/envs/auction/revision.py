@@ -45,6 +45,10 @@ def revision_requests(
         if not heard_msgs:
             continue
         d = game.drafts[i]
+        ki = None if known is None else known[i]
+        listed = None  # carry_facts: the prompt lists every fact the agent knows now
+        if game.config.carry_facts:
+            listed = game.knowledge.known[i] if ki is None else ki
         messages = prompts.revise_messages(
             agent,
             game.n,
@@ -53,13 +57,13 @@ def revision_requests(
             heard_msgs,
             index=i,
             system_prompt=game.team[i].system_prompt,
+            known=listed,
         )
         heard = tuple(m.answer for m in heard_msgs if m.answer is not None)
         tiers = ()
         if len(game.config.tiers) > 1:
             tiers = tuple(tier_of[m.speaker] for m in heard_msgs if m.answer is not None)
         who.append(i)
-        ki = None if known is None else known[i]
         requests.append(
             game.request(i, messages, Role.REVISE, d.answer, heard, rng, ki, heard_tiers=tiers)
         )

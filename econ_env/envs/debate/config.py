@@ -61,6 +61,14 @@ class DebateConfig:
             scored at that round and nothing follows it, so it is a true end of the game:
             learners that bootstrap a value on truncation add a spurious ``γ·V(s_T)`` to the
             last reward when it is flagged truncated.
+        carry_facts: on split-facts tasks, whether answers and commitments carry their
+            writer's facts into the prompts of those who read them. ``False`` (debate_v0's and
+            debate_v1's default): an executor's prompt lists only its own share and the
+            coordinator's the bare question; the facts they learn
+            (:mod:`econ_env.envs.knowledge`) reach the simulated backend only. ``True``: an
+            executor's prompt lists every fact it knows then (its share and the facts of the
+            commitment it read) and a commitment prompt lists the facts of the answers it
+            reads. Tasks without facts are unaffected.
         strategy_soft_limit: the token length the coordinator is asked to keep its strategy to.
         strategy_cap: hard cap on strategy tokens (longer output is cut and the cut recorded).
         commitment_cap: hard cap on commitment tokens.
@@ -98,6 +106,7 @@ class DebateConfig:
     epsilon: float = 0.05
     early_stop: bool = True
     max_rounds_truncates: bool = True
+    carry_facts: bool = False
     strategy_soft_limit: int = 50
     strategy_cap: int = 70
     commitment_cap: int = 50
@@ -166,6 +175,7 @@ class DebateConfig:
         need(is_real(self.epsilon) and self.epsilon >= 0, "epsilon", "a float >= 0")
         need(isinstance(self.early_stop, bool), "early_stop", "True or False")
         need(isinstance(self.max_rounds_truncates, bool), "max_rounds_truncates", "True or False")
+        need(isinstance(self.carry_facts, bool), "carry_facts", "True or False")
         need(
             is_int(self.strategy_cap) and 1 <= self.strategy_cap <= MAX_TOKENS,
             "strategy_cap",

@@ -59,8 +59,9 @@ generated tokens only. ``infos`` carries both totals.
 - ``task="arithmetic"`` with ``task_kwargs`` (``task="split_facts"``: information asymmetry,
   each executor's prompt holds only its share of the item's facts, a commitment carries the
   facts of the executors whose answers its coordinator read, and executors learn them from the
-  commitment they read next round, :mod:`econ_env.tasks.split_facts`); ``backend="simulated"``
-  with ``backend_kwargs``;
+  commitment they read next round, :mod:`econ_env.tasks.split_facts`; ``carry_facts=False``:
+  with ``True`` the prompts also list the facts their writer read, so a real model reads them
+  too); ``backend="simulated"`` with ``backend_kwargs``;
   ``beliefs`` (a BeliefMap); ``render_mode=None`` / ``"ansi"`` / ``"human"``;
   ``info_text=False`` (``True`` merges each executor's text into ``infos``);
   ``max_cycles``: alias of ``max_rounds``.

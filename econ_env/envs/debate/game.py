@@ -187,6 +187,7 @@ class DebateGame:
                     system_prompt=self.team[i].system_prompt,
                     index=i,
                     n_agents=self.n,
+                    known=ex_known[i] if cfg.carry_facts else None,
                 ),
                 max_tokens=cfg.max_answer_tokens,
                 temperature=p.temperature,
@@ -336,7 +337,9 @@ class DebateGame:
         assert self.item is not None
         cfg = self.config
         return GenRequest(
-            messages=commitment_messages(self.item, sources, cfg.commitment_cap),
+            messages=commitment_messages(
+                self.item, sources, cfg.commitment_cap, known if cfg.carry_facts else None
+            ),
             max_tokens=cfg.commitment_cap,
             temperature=cfg.beliefs.defaults.temperature,
             seed=int(rng.integers(2**31 - 1)),

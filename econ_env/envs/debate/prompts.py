@@ -12,15 +12,18 @@ On tasks whose items carry facts (:mod:`econ_env.tasks.split_facts`) an executor
 starts with the question followed by its own share of the facts
 (:func:`~econ_env.tasks.split_facts.share_question`; ``index`` and ``n_agents`` are required
 then); the coordinator holds no facts of its own and its prompts keep the bare question (it
-learns facts only through the answers it reads). Prompts of items without facts are unchanged.
+learns facts only through the answers it reads). With the game's ``carry_facts=True`` the
+prompts list every fact their writer knows then instead (``known``: an executor's share and the
+facts of the commitment it read; a coordinator's, the facts of the answers it reads, so its
+prompt then carries a facts list too). Prompts of items without facts are unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from econ_env.tasks.base import TaskItem
-from econ_env.tasks.split_facts import item_facts, share_question
+from econ_env.tasks.split_facts import item_facts, known_question, share_question
 
 PROMPT_VERSION = "debate-v0.1"
 
@@ -65,14 +68,18 @@ def executor_messages(
     system_prompt: str | None = None,
     index: int | None = None,
     n_agents: int | None = None,
+    known: Iterable[int] | None = None,
 ) -> tuple[dict[str, str], ...]:
     """An executor's prompt: question, strategy and (after round 0) the last commitment;
     ``system_prompt`` (a heterogeneous ``team``'s) is appended to the system message as
     ``"\\n\\n" + system_prompt``. ``index`` / ``n_agents``: the executor's seat and the number
     of executors, needed for an item with facts (the question is then followed by the
-    executor's share of them)."""
+    executor's share of them). ``known``: the fact indices to list instead of the share
+    (:func:`~econ_env.tasks.split_facts.known_question`)."""
     question = item.question
-    if item_facts(item):
+    if item_facts(item) and known is not None:
+        question = known_question(item, known)
+    elif item_facts(item):
         if index is None or n_agents is None:
             raise ValueError(f"item {item.id!r} has facts: pass index= and n_agents=")
         question = share_question(item, index, n_agents)
@@ -89,9 +96,14 @@ def executor_messages(
 
 
 def commitment_messages(
-    item: TaskItem, answers: Sequence[tuple[str, str]], cap: int
+    item: TaskItem,
+    answers: Sequence[tuple[str, str]],
+    cap: int,
+    known: Iterable[int] | None = None,
 ) -> tuple[dict[str, str], ...]:
-    """The coordinator's commitment prompt over ``(name, answer text)`` pairs."""
+    """The coordinator's commitment prompt over ``(name, answer text)`` pairs; ``known``: the
+    fact indices the answers carry, listed after the question (``None``: the bare question)."""
+    question = item.question if known is None else known_question(item, known)
     listing = "\n\n".join(f"[{name}] {text}" for name, text in answers)
     return (
         {
@@ -102,5 +114,5 @@ def commitment_messages(
                 + _choice_hint(item)
             ),
         },
-        {"role": "user", "content": f"{item.question}\n\nAnswers:\n\n{listing}"},
+        {"role": "user", "content": f"{question}\n\nAnswers:\n\n{listing}"},
     )
